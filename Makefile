@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+BOOTSTRAP := .bootstrap
+UV := $(BOOTSTRAP)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: env demo test lint typecheck pytest clean
+
+$(UV):
+	$(PYTHON) -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+## env: create .venv with every package, Meltano and the dev tools
+env: $(VENV)/.synced
+
+## demo: run every pipeline against the local sandbox and print a summary
+demo: env
+	$(VENV)/bin/python -m demo_runner
+
+## lint / typecheck: ruff and mypy
+lint: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: env
+	$(VENV)/bin/mypy
+
+pytest: env
+	$(VENV)/bin/pytest
+
+## test: lint, typecheck and every test
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) $(BOOTSTRAP) .meltano
