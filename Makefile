@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: env demo test lint typecheck pytest clean
+.PHONY: env demo test lint typecheck pytest constraints clean
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -24,7 +24,7 @@ env: $(VENV)/.synced
 
 ## demo: run every pipeline against the local sandbox and print a summary
 demo: env
-	$(VENV)/bin/python -m demo_runner
+	$(VENV)/bin/python scripts/demo.py
 
 ## lint / typecheck: ruff and mypy
 lint: env
@@ -39,6 +39,11 @@ pytest: env
 
 ## test: lint, typecheck and every test
 test: lint typecheck pytest
+
+## constraints: pin the Meltano plugin venvs to the versions in uv.lock
+constraints: $(UV)
+	$(UV) export --all-packages --no-dev --no-hashes --no-emit-workspace --no-annotate --no-header \
+		--format requirements.txt -o plugin-constraints.txt -q
 
 clean:
 	rm -rf $(VENV) $(BOOTSTRAP) .meltano
