@@ -1,1 +1,3 @@
-"""tap_clevertap."""
+"""tap-clevertap: a Singer tap extracting CleverTap events and profiles."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,72 @@
+"""Reading GET /getSchema: the account's event names and the types of known properties."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+from tap_clevertap.schemas import json_type, merge_property_types
+
+_NAME_KEYS = ("name", "eventName", "event_name", "evtName")
+_PROPS_KEYS = ("properties", "eventProperties", "event_properties", "props")
+_TYPE_KEYS = ("type", "dataType", "data_type", "datatype")
+
+
+@dataclass(slots=True)
+class AccountSchema:
+    """What /getSchema says: event names (in the API's order) and property types."""
+
+    event_names: list[str] = field(default_factory=list)
+    event_properties: dict[str, t.Any] = field(default_factory=dict)
+    profile_properties: dict[str, t.Any] = field(default_factory=dict)
+
+
+def parse_events_schema(doc: dict[str, t.Any]) -> tuple[list[str], dict[str, t.Any]]:
+    """Event names and merged event-property JSON schemas from a ``type=events`` answer."""
+    names: list[str] = []
+    seen: dict[str, set[str]] = {}
+    for name, meta in _items(doc.get("events", doc.get("data"))):
+        if name not in names:
+            names.append(name)
+        if isinstance(meta, dict):
+            props = next((meta[k] for k in _PROPS_KEYS if k in meta), None)
+            for prop_name, prop_type in _properties(props):
+                types = seen.setdefault(prop_name, set())
+                if (mapped := json_type(prop_type)) is not None:
+                    types.add(mapped)
+    return names, merge_property_types(seen)
+
+
+def parse_profile_schema(doc: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Merged profile-property JSON schemas from a ``type=userProperties`` answer."""
+    seen: dict[str, set[str]] = {}
+    for prop_name, prop_type in _properties(doc.get("userProperties", doc.get("data"))):
+        types = seen.setdefault(prop_name, set())
+        if (mapped := json_type(prop_type)) is not None:
+            types.add(mapped)
+    return merge_property_types(seen)
+
+
+def _items(raw: t.Any) -> t.Iterator[tuple[str, t.Any]]:
+    """(name, meta) pairs from a list of names/objects or a name->meta mapping."""
+    if isinstance(raw, dict):
+        for name, meta in raw.items():
+            if isinstance(name, str) and name:
+                yield name, meta
+    elif isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, str) and item:
+                yield item, None
+            elif isinstance(item, dict):
+                name = next((item[k] for k in _NAME_KEYS if isinstance(item.get(k), str)), None)
+                if name:
+                    yield name, item
+
+
+def _properties(raw: t.Any) -> t.Iterator[tuple[str, t.Any]]:
+    """(property name, CleverTap type) pairs from a list of objects or a name->type mapping."""
+    for name, meta in _items(raw):
+        if isinstance(meta, dict):
+            yield name, next((meta[k] for k in _TYPE_KEYS if k in meta), None)
+        else:
+            yield name, meta

@@ -1,0 +1,45 @@
+"""Errors the tap raises, each carrying what a user needs to act on it (never the passcode)."""
+
+from __future__ import annotations
+
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
+
+
+class CleverTapError(FatalAPIError):
+    """A CleverTap call failed in a way that retrying will not fix."""
+
+
+class CleverTapAuthError(CleverTapError):
+    """CleverTap rejected the account id or passcode (HTTP 401/403)."""
+
+
+class CleverTapEndpointError(CleverTapError):
+    """The host answered but does not serve the CleverTap API (HTTP 404): wrong region/api_url."""
+
+
+class CleverTapConnectionError(CleverTapError):
+    """The CleverTap host could not be reached after all retries."""
+
+
+class UnexportableEventError(CleverTapError):
+    """CleverTap refuses to export this event (HTTP 400 "Export not allowed for this event")."""
+
+
+class InvalidEventError(CleverTapError):
+    """CleverTap does not know this event name (HTTP 400 "Invalid event")."""
+
+
+class CursorExpiredError(CleverTapError):
+    """A cursor page answered "Incorrect Usage" (code 3): the cursor expired or was mangled."""
+
+
+class RepeatedCursorError(CleverTapError):
+    """CleverTap handed back the cursor it was just asked for; following it would loop forever."""
+
+
+class SettingsError(ConfigValidationError):
+    """A setting has a value the tap cannot work with."""
+
+    def __init__(self, message: str) -> None:
+        """Keep the message as the single validation error so the SDK CLI prints it."""
+        super().__init__(message, errors=[message])

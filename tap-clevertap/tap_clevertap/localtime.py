@@ -1,0 +1,59 @@
+"""CleverTap's local-time values: packed ``ts`` integers and export days in the account timezone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+if t.TYPE_CHECKING:
+    import zoneinfo
+
+_UTC = dt.UTC
+
+
+def ts_to_utc(ts: t.Any, tz: zoneinfo.ZoneInfo) -> tuple[str, str] | None:
+    """Convert a packed ``yyyyMMddHHmmss`` local timestamp to (UTC RFC 3339, local ISO day).
+
+    Returns None for anything that is not a valid packed timestamp. Local times that occur
+    twice (DST fall-back) resolve to the first occurrence (fold=0); local times skipped by a
+    DST spring-forward are interpreted with the offset in force before the gap, as zoneinfo does.
+    """
+    if isinstance(ts, bool) or not isinstance(ts, int | str):
+        return None
+    try:
+        value = int(ts)
+    except ValueError:
+        return None
+    if not 10000101000000 <= value <= 99991231235959:
+        return None
+    day, clock = divmod(value, 1_000_000)
+    year, month_day = divmod(day, 10000)
+    month, mday = divmod(month_day, 100)
+    hour, minute_second = divmod(clock, 10000)
+    minute, second = divmod(minute_second, 100)
+    try:
+        local = dt.datetime(year, month, mday, hour, minute, second, tzinfo=tz)
+    except ValueError:
+        return None
+    utc = local.astimezone(_UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ"), f"{year:04d}-{month:02d}-{mday:02d}"
+
+
+def local_today(tz: zoneinfo.ZoneInfo, now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the account timezone."""
+    return (now or dt.datetime.now(_UTC)).astimezone(tz).date()
+
+
+def day_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every day from first to last inclusive (empty when first > last)."""
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def parse_day(value: t.Any) -> dt.date | None:
+    """Read a bookmark day written as YYYY-MM-DD (or a longer ISO string); None if unusable."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None

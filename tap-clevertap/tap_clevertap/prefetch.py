@@ -1,0 +1,172 @@
+"""Fetch the next partitions on worker threads while the main thread emits the current one.
+
+The SDK syncs partitions one after another. Each job (a partition) is produced by one worker
+into its own queue, so every job's output keeps its order; the consumer reads the jobs in
+order. Workers only start jobs within a small window ahead of the consumer, and pages of jobs
+ahead of the consumer share a byte budget, so memory stays bounded however large the account.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import typing as t
+from dataclasses import dataclass
+
+from tap_clevertap.client import Cancelled
+
+logger = logging.getLogger("tap-clevertap.prefetch")
+
+J = t.TypeVar("J")
+
+#: Bytes of raw pages that jobs ahead of the consumer may hold.
+DEFAULT_BUFFER_BYTES = 96 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class _Done:
+    pass
+
+
+@dataclass(slots=True)
+class _Failed:
+    error: BaseException
+
+
+Emit = t.Callable[[t.Any, int], None]
+"""``emit(item, size_in_bytes)``: hand one item of a job to the consumer (blocks when full)."""
+
+
+class OrderedPrefetcher(t.Generic[J]):
+    """Runs ``produce(job, emit, stop)`` for each job on up to ``workers`` threads."""
+
+    def __init__(
+        self,
+        jobs: t.Sequence[J],
+        produce: t.Callable[[J, Emit, threading.Event], None],
+        *,
+        workers: int,
+        queue_depth: int = 4,
+        buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+        name: str = "prefetch",
+    ) -> None:
+        """Start the workers right away."""
+        self.jobs = list(jobs)
+        self._produce = produce
+        self._stop = threading.Event()
+        self._cond = threading.Condition()
+        self._queues: dict[int, queue.Queue[tuple[t.Any, int]]] = {}
+        self._next_job = 0
+        self._consuming = 0
+        self._buffered = 0
+        self._buffer_bytes = buffer_bytes
+        self._depth = queue_depth
+        self._lookahead = max(1, workers)
+        count = max(1, min(workers, len(self.jobs)))
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+            for i in range(count)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    # -- consumer side ----------------------------------------------------------------
+
+    def items(self, index: int) -> t.Iterator[t.Any]:
+        """Yield job ``index``'s items in order; re-raise the job's error where it happened."""
+        with self._cond:
+            self._consuming = index
+            self._cond.notify_all()
+            while index not in self._queues:
+                if self._stop.is_set():
+                    raise Cancelled
+                self._cond.wait(0.5)
+            job_queue = self._queues[index]
+        try:
+            while True:
+                try:
+                    item, size = job_queue.get(timeout=1.0)
+                except queue.Empty:
+                    if not any(thread.is_alive() for thread in self._threads):
+                        msg = "all prefetch workers stopped before finishing a partition"
+                        raise RuntimeError(msg) from None
+                    continue
+                if size:
+                    with self._cond:
+                        self._buffered -= size
+                        self._cond.notify_all()
+                if isinstance(item, _Done):
+                    return
+                if isinstance(item, _Failed):
+                    raise item.error
+                yield item
+        finally:
+            with self._cond:
+                self._queues.pop(index, None)
+
+    def close(self) -> None:
+        """Stop every worker (they unwind without another request) and wait for them."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    # -- worker side ----------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stop.is_set() and (
+                    self._next_job < len(self.jobs)
+                    and self._next_job > self._consuming + self._lookahead
+                ):
+                    self._cond.wait(0.5)
+                if self._stop.is_set() or self._next_job >= len(self.jobs):
+                    return
+                index = self._next_job
+                self._next_job += 1
+                job_queue: queue.Queue[tuple[t.Any, int]] = queue.Queue(maxsize=self._depth)
+                self._queues[index] = job_queue
+                self._cond.notify_all()
+            try:
+                self._produce(self.jobs[index], self._emitter(index, job_queue), self._stop)
+                self._put(index, job_queue, _Done(), 0)
+            except Cancelled:
+                return
+            except BaseException as exc:
+                try:
+                    self._put(index, job_queue, _Failed(exc), 0)
+                except Cancelled:
+                    return
+
+    def _emitter(self, index: int, job_queue: queue.Queue[tuple[t.Any, int]]) -> Emit:
+        def emit(item: t.Any, size: int) -> None:
+            self._put(index, job_queue, item, size)
+
+        return emit
+
+    def _put(
+        self, index: int, job_queue: queue.Queue[tuple[t.Any, int]], item: t.Any, size: int
+    ) -> None:
+        if size:
+            with self._cond:
+                # Jobs ahead of the consumer wait for budget; the consumer's own job never
+                # does (it is bounded by its queue depth), so the pipeline cannot deadlock.
+                while (
+                    not self._stop.is_set()
+                    and index != self._consuming
+                    and self._buffered + size > self._buffer_bytes
+                    and self._buffered > 0
+                ):
+                    self._cond.wait(0.5)
+                self._buffered += size
+        while True:
+            if self._stop.is_set():
+                raise Cancelled
+            try:
+                job_queue.put((item, size), timeout=0.5)
+            except queue.Full:
+                continue
+            return

@@ -1,0 +1,147 @@
+"""Stream schemas: precise types for the fixed fields, open objects for free-form properties."""
+
+from __future__ import annotations
+
+import copy
+import typing as t
+
+_OPEN: dict[str, t.Any] = {"type": ["object", "null"], "additionalProperties": True}
+
+
+def _s(*types: str, fmt: str | None = None) -> dict[str, t.Any]:
+    schema: dict[str, t.Any] = {"type": [*types, "null"]}
+    if fmt:
+        schema["format"] = fmt
+    return schema
+
+
+def open_object(properties: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+    """An object that accepts any property, with the known ones typed."""
+    schema = copy.deepcopy(_OPEN)
+    if properties:
+        schema["properties"] = properties
+    return schema
+
+
+_PROFILE_SCALARS = (
+    "objectId",
+    "identity",
+    "all_identities",
+    "name",
+    "email",
+    "phone",
+    "push_token",
+    "platform",
+    "os_version",
+    "app_version",
+    "make",
+    "model",
+)
+
+
+def event_schema(
+    event_props: dict[str, t.Any] | None = None,
+    profile_data: dict[str, t.Any] | None = None,
+) -> dict[str, t.Any]:
+    """Schema of the ``events`` stream."""
+    profile = open_object(
+        {
+            **{name: _s("string") for name in _PROFILE_SCALARS},
+            "df": open_object(),
+            "profileData": open_object(profile_data),
+            "events": open_object(),
+        }
+    )
+    return {
+        "type": "object",
+        "properties": {
+            "event_id": {"type": "string"},
+            "event_name": {"type": "string"},
+            "event_time": _s("string", fmt="date-time"),
+            "event_date": _s("string", fmt="date"),
+            "ts": _s("integer"),
+            "profile": profile,
+            "event_props": open_object(event_props),
+            "session_props": open_object(),
+            "extra_fields": open_object(),
+        },
+        "required": ["event_id", "event_name"],
+    }
+
+
+def profile_schema(profile_data: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+    """Schema of the ``profiles`` stream."""
+    platform = open_object(
+        {
+            name: _s("string")
+            for name in (
+                "objectId",
+                "platform",
+                "os_version",
+                "app_version",
+                "make",
+                "model",
+                "push_token",
+            )
+        }
+    )
+    return {
+        "type": "object",
+        "properties": {
+            "objectId": {"type": "string"},
+            "identity": _s("string"),
+            "email": _s("string"),
+            "name": _s("string"),
+            "phone": _s("string"),
+            "all_identities": _s("string", "array"),
+            "profileData": open_object(profile_data),
+            "events": open_object(),
+            "platformInfo": {"type": ["array", "null"], "items": platform},
+            "sweep_date": {"type": "string", "format": "date"},
+            "extra_fields": open_object(),
+        },
+        "required": ["objectId", "sweep_date"],
+    }
+
+
+_TYPE_MAP = {
+    "string": "string",
+    "str": "string",
+    "text": "string",
+    "number": "number",
+    "numeric": "number",
+    "float": "number",
+    "double": "number",
+    "integer": "number",
+    "int": "number",
+    "long": "number",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "array": "array",
+    "list": "array",
+    "string[]": "array",
+}
+
+
+def json_type(clevertap_type: t.Any) -> str | None:
+    """Map a /getSchema property type to a JSON type; None when unknown (left untyped)."""
+    if not isinstance(clevertap_type, str):
+        return None
+    return _TYPE_MAP.get(clevertap_type.strip().lower())
+
+
+def merge_property_types(seen: dict[str, set[str]]) -> dict[str, t.Any]:
+    """Turn {property: {json types}} into JSON schema properties (union types on collisions)."""
+    properties: dict[str, t.Any] = {}
+    for name in sorted(seen):
+        types = seen[name]
+        if not types:
+            continue
+        ordered = sorted(types)
+        if "number" in types and "integer" in ordered:
+            ordered.remove("integer")
+        schema: dict[str, t.Any] = {"type": [*ordered, "null"]}
+        if "array" in types:
+            schema["items"] = {}
+        properties[name] = schema
+    return properties

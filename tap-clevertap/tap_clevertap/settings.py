@@ -1,0 +1,397 @@
+"""The tap's settings: the JSON schema `--about` prints, and the checks it cannot express."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import typing as t
+import zoneinfo
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+
+from tap_clevertap.errors import SettingsError
+
+logger = logging.getLogger("tap-clevertap")
+
+#: Region code -> API host (developer.clevertap.com "common API components").
+REGION_HOSTS: dict[str, str] = {
+    "eu1": "api.clevertap.com",
+    "global": "api.clevertap.com",
+    "in1": "in1.api.clevertap.com",
+    "us1": "us1.api.clevertap.com",
+    "sg1": "sg1.api.clevertap.com",
+    "aps3": "aps3.api.clevertap.com",
+    "mec1": "mec1.api.clevertap.com",
+    "sk1": "sk1.api.clevertap.com",
+}
+UNCERTAIN_REGIONS = frozenset({"sk1"})
+
+MAX_BATCH_SIZE = 5000
+BUCKETS = 23
+MAX_EXPORT_CONCURRENCY = 3
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "account_id",
+        th.StringType,
+        required=True,
+        title="Account ID",
+        description="CleverTap project (account) id, sent as X-CleverTap-Account-Id.",
+    ),
+    th.Property(
+        "passcode",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="Passcode",
+        description="CleverTap account or user passcode, sent as X-CleverTap-Passcode. "
+        "Never logged.",
+    ),
+    th.Property(
+        "region",
+        th.StringType,
+        default="eu1",
+        allowed_values=sorted(REGION_HOSTS),
+        description="Data-centre region: the sub-domain of your dashboard URL. eu1 (alias "
+        "global) uses api.clevertap.com. sk1 is accepted with a warning (may no longer be "
+        "live). Ignored when api_url is set.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        description="Override of the API base URL (e.g. a sandbox or proxy), without the "
+        "/1 suffix. Must be https:// unless the host is loopback (127.0.0.0/8, ::1, "
+        "localhost), so credentials never travel unencrypted.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateType,
+        required=True,
+        description="First day (account timezone) to extract when there is no bookmark.",
+    ),
+    th.Property(
+        "end_date",
+        th.DateType,
+        description="Optional last day (account timezone) for a bounded backfill. Days "
+        "after yesterday are never requested.",
+    ),
+    th.Property(
+        "timezone",
+        th.StringType,
+        required=True,
+        examples=["Asia/Kolkata", "Europe/Berlin", "UTC"],
+        description="The CleverTap project's IANA timezone (Settings > Project). Export "
+        "days and the `ts` of every event are local to it; a wrong value shifts every "
+        "event_time and every day window, so there is no default.",
+    ),
+    th.Property(
+        "event_names",
+        th.ArrayType(th.StringType),
+        description="Events to extract (exact, case-sensitive). When absent, every event "
+        "listed by GET /getSchema?type=events is extracted.",
+    ),
+    th.Property(
+        "profile_events",
+        th.ArrayType(th.StringType),
+        description="Events whose actors the profiles stream sweeps (GET /1/profiles.json "
+        "per event). Default: the same list as the events stream. One broad event such "
+        "as 'App Launched' is usually enough and far cheaper.",
+    ),
+    th.Property(
+        "batch_size",
+        th.IntegerType,
+        default=4991,
+        description="Records per export page: at most 5000 and a multiple of 23 "
+        "(CleverTap spreads data over 23 buckets).",
+    ),
+    th.Property(
+        "lookback_days",
+        th.IntegerType,
+        default=2,
+        description="Completed days re-read before the events bookmark on every run, to "
+        "catch late-arriving events. Re-read events keep their event_id.",
+    ),
+    th.Property(
+        "profile_lookback_days",
+        th.IntegerType,
+        default=0,
+        description="Completed days re-swept before the profiles bookmark on every run.",
+    ),
+    th.Property(
+        "profile_window_days",
+        th.IntegerType,
+        default=30,
+        description="Days per profiles sweep window; the profiles bookmark advances after "
+        "each window.",
+    ),
+    th.Property(
+        "include_today",
+        th.BooleanType,
+        default=False,
+        description="Also read today's partial data (never bookmarked, so re-read on the "
+        "next run). Off by default: only complete days are extracted.",
+    ),
+    th.Property(
+        "max_concurrency",
+        th.IntegerType,
+        default=3,
+        description="Event partitions fetched in parallel (1-3). Never more than 3 export "
+        "calls are in flight across the whole tap, CleverTap's per-account limit.",
+    ),
+    th.Property(
+        "skip_unexportable_events",
+        th.BooleanType,
+        default=True,
+        description="Skip, with a warning, events CleverTap refuses to export (HTTP 400 "
+        "'Export not allowed for this event', e.g. notification events). When false the "
+        "run fails on them.",
+    ),
+    th.Property(
+        "type_properties_from_schema",
+        th.BooleanType,
+        default=True,
+        description="Type known event and profile properties from GET /getSchema during "
+        "discovery (objects stay open to unknown properties).",
+    ),
+    th.Property(
+        "export_profile_events_summary",
+        th.BooleanType,
+        default=True,
+        description="Ask exports for each profile's per-event summary (`events` query "
+        "parameter); turning it off shrinks event records a lot.",
+    ),
+    th.Property(
+        "export_profile_data",
+        th.BooleanType,
+        default=True,
+        description="Ask exports for custom profile properties (`profile` query parameter).",
+    ),
+    th.Property(
+        "export_app_fields",
+        th.BooleanType,
+        default=False,
+        description="Ask exports for app/device fields (`app` query parameter).",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType,
+        default=300,
+        description="Seconds to wait for one HTTP response.",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType,
+        default=8,
+        description="Retries of one call on 429, 5xx, timeouts and connection errors.",
+    ),
+    th.Property(
+        "in_progress_retries",
+        th.IntegerType,
+        default=12,
+        description="Retries of one cursor page while CleverTap answers 'Request still in "
+        "progress' (code 2) or HTTP 202.",
+    ),
+    th.Property(
+        "max_cursor_restarts",
+        th.IntegerType,
+        default=3,
+        description="Times one day's export is re-opened after its cursor expires "
+        "('Incorrect Usage', code 3) before the run fails.",
+    ),
+    th.Property(
+        "retry_initial_wait",
+        th.NumberType,
+        default=1.0,
+        description="First backoff wait in seconds; doubles per retry up to retry_max_wait. "
+        "A Retry-After header, when present, wins.",
+    ),
+    th.Property(
+        "retry_max_wait",
+        th.NumberType,
+        default=60.0,
+        description="Cap of one backoff wait in seconds.",
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Validated, resolved settings (the subset the HTTP and day logic need)."""
+
+    account_id: str
+    passcode: str
+    base_url: str
+    timezone: zoneinfo.ZoneInfo
+    start_date: dt.date
+    end_date: dt.date | None
+    event_names: tuple[str, ...] | None
+    profile_events: tuple[str, ...] | None
+    batch_size: int
+    lookback_days: int
+    profile_lookback_days: int
+    profile_window_days: int
+    include_today: bool
+    max_concurrency: int
+    skip_unexportable_events: bool
+    request_timeout: float
+    max_retries: int
+    in_progress_retries: int
+    max_cursor_restarts: int
+    retry_initial_wait: float
+    retry_max_wait: float
+    export_params: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
+        """Resolve and check the config; raise SettingsError with a fix-it message."""
+        for key in ("account_id", "passcode", "timezone", "start_date"):
+            if not config.get(key):
+                msg = f"Setting '{key}' is required."
+                raise SettingsError(msg)
+        start = _date(config, "start_date")
+        end = _date(config, "end_date") if config.get("end_date") else None
+        if end is not None and end < start:
+            msg = f"Setting 'end_date' ({end}) is before 'start_date' ({start})."
+            raise SettingsError(msg)
+        return cls(
+            account_id=str(config["account_id"]),
+            passcode=str(config["passcode"]),
+            base_url=resolve_base_url(config.get("region"), config.get("api_url")),
+            timezone=_timezone(str(config["timezone"])),
+            start_date=start,
+            end_date=end,
+            event_names=_names(config, "event_names"),
+            profile_events=_names(config, "profile_events"),
+            batch_size=_batch_size(config.get("batch_size", 4991)),
+            lookback_days=_int_between(config, "lookback_days", 2, 0, 366),
+            profile_lookback_days=_int_between(config, "profile_lookback_days", 0, 0, 366),
+            profile_window_days=_int_between(config, "profile_window_days", 30, 1, 3660),
+            include_today=bool(config.get("include_today", False)),
+            max_concurrency=_int_between(
+                config, "max_concurrency", MAX_EXPORT_CONCURRENCY, 1, MAX_EXPORT_CONCURRENCY
+            ),
+            skip_unexportable_events=bool(config.get("skip_unexportable_events", True)),
+            request_timeout=_positive(config, "request_timeout", 300.0),
+            max_retries=_int_between(config, "max_retries", 8, 0, 100),
+            in_progress_retries=_int_between(config, "in_progress_retries", 12, 0, 1000),
+            max_cursor_restarts=_int_between(config, "max_cursor_restarts", 3, 0, 100),
+            retry_initial_wait=_positive(config, "retry_initial_wait", 1.0),
+            retry_max_wait=_positive(config, "retry_max_wait", 60.0),
+            export_params=_export_params(config),
+        )
+
+
+def resolve_base_url(region: str | None, api_url: str | None) -> str:
+    """Return the API base URL (no trailing slash); refuse plain http to non-loopback hosts."""
+    if api_url:
+        parts = urlsplit(api_url.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            msg = f"Setting 'api_url' must be an absolute http(s) URL, got {api_url!r}."
+            raise SettingsError(msg)
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            msg = (
+                f"Setting 'api_url' uses plain http:// for host '{parts.hostname}'. "
+                "The passcode would travel unencrypted; use https:// (plain http is "
+                "only allowed for loopback hosts: 127.0.0.0/8, ::1, localhost)."
+            )
+            raise SettingsError(msg)
+        return api_url.strip().rstrip("/")
+    code = (region or "eu1").strip().lower()
+    if code not in REGION_HOSTS:
+        msg = (
+            f"Setting 'region' is {region!r}; use one of {', '.join(sorted(REGION_HOSTS))} "
+            "(the sub-domain of your dashboard URL), or set api_url."
+        )
+        raise SettingsError(msg)
+    if code in UNCERTAIN_REGIONS:
+        logger.warning(
+            "Region '%s' is not in CleverTap's current region table and may no longer "
+            "be live; if calls fail to connect, check your dashboard URL.",
+            code,
+        )
+    return f"https://{REGION_HOSTS[code]}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _timezone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        msg = (
+            f"Setting 'timezone' is {name!r}, which is not an IANA timezone name. Use the "
+            "timezone shown in your CleverTap project settings, e.g. 'Asia/Kolkata'."
+        )
+        raise SettingsError(msg) from exc
+
+
+def _date(config: t.Mapping[str, t.Any], key: str) -> dt.date:
+    raw = str(config[key])
+    try:
+        return dt.date.fromisoformat(raw[:10])
+    except ValueError as exc:
+        msg = f"Setting '{key}' is {raw!r}; expected a date like 2026-01-31."
+        raise SettingsError(msg) from exc
+
+
+def _names(config: t.Mapping[str, t.Any], key: str) -> tuple[str, ...] | None:
+    raw = config.get(key)
+    if raw is None:
+        return None
+    if not isinstance(raw, list | tuple) or not all(isinstance(n, str) and n for n in raw):
+        msg = f"Setting '{key}' must be a list of non-empty event names."
+        raise SettingsError(msg)
+    return tuple(dict.fromkeys(raw))
+
+
+def _batch_size(value: t.Any) -> int:
+    if not isinstance(value, int) or value <= 0 or value > MAX_BATCH_SIZE or value % BUCKETS:
+        msg = (
+            f"Setting 'batch_size' is {value!r}; it must be a positive multiple of 23 "
+            f"(CleverTap stores data in 23 buckets) and at most {MAX_BATCH_SIZE}. "
+            "The largest valid value is 4991."
+        )
+        raise SettingsError(msg)
+    return value
+
+
+def _int_between(config: t.Mapping[str, t.Any], key: str, default: int, low: int, high: int) -> int:
+    value = config.get(key, default)
+    if value is None:
+        value = default
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        msg = f"Setting '{key}' is {value!r}; it must be an integer from {low} to {high}."
+        raise SettingsError(msg)
+    return value
+
+
+def _positive(config: t.Mapping[str, t.Any], key: str, default: float) -> float:
+    value = config.get(key, default)
+    if value is None:
+        value = default
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        msg = f"Setting '{key}' is {value!r}; it must be a positive number of seconds."
+        raise SettingsError(msg)
+    return float(value)
+
+
+def _export_params(config: t.Mapping[str, t.Any]) -> tuple[tuple[str, str], ...]:
+    """Query flags that differ from CleverTap's defaults (events=true, profile=true, app=false)."""
+    params: list[tuple[str, str]] = []
+    if not config.get("export_profile_events_summary", True):
+        params.append(("events", "false"))
+    if not config.get("export_profile_data", True):
+        params.append(("profile", "false"))
+    if config.get("export_app_fields", False):
+        params.append(("app", "true"))
+    return tuple(params)

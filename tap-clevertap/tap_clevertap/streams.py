@@ -1,0 +1,346 @@
+"""The ``events`` and ``profiles`` streams."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from dataclasses import dataclass
+
+import orjson
+from singer_sdk import Stream
+from singer_sdk import singerlib as singer
+from singer_sdk.helpers._typing import conform_record_data_types
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from tap_clevertap.errors import InvalidEventError, UnexportableEventError
+from tap_clevertap.localtime import day_range, local_today, parse_day
+from tap_clevertap.prefetch import Emit, OrderedPrefetcher
+from tap_clevertap.records import build_event, build_profile, profile_object_id
+from tap_clevertap.seen_set import DiskSeenSet
+from tap_clevertap.selection import SelectionPruner
+
+if t.TYPE_CHECKING:
+    import threading
+
+    from singer_sdk.helpers import types
+
+    from tap_clevertap.tap import TapCleverTap
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Raw body of one export page that carries records."""
+
+    day: dt.date
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DayDone:
+    """Every page of this day has been handed over."""
+
+    day: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """CleverTap refused to export the event; the rest of the job is skipped."""
+
+    reason: str
+
+
+class CleverTapStream(Stream):
+    """Shared record path: day bookmarks written by the stream, cheap property selection."""
+
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
+
+    def __init__(self, tap: TapCleverTap, schema: dict[str, t.Any]) -> None:
+        """Keep a typed handle on the tap (shared client, limiter and settings)."""
+        super().__init__(tap=tap, schema=schema)
+        self.clevertap = tap
+        self._pruner: SelectionPruner | None = None
+
+    @property
+    def is_sorted(self) -> bool:
+        """Records come out day by day, in order, per partition."""
+        return True
+
+    # -- state ------------------------------------------------------------------------
+
+    def _increment_stream_state(
+        self,
+        latest_record: types.Record,
+        *,
+        context: types.Context | None = None,
+    ) -> None:
+        """Records never move the bookmark; only a fully completed day does (see checkpoint).
+
+        Private SDK hook, overridden on purpose: the SDK advances the bookmark to each record's
+        replication-key value as it is emitted, which would claim a day before all of its pages
+        were read (or, unsorted, keep progress markers that are thrown away on interruption).
+        Covered by tests/test_state.py.
+        """
+
+    def bookmark(self, context: types.Context | None) -> dt.date | None:
+        """The last fully completed day recorded in the incoming state for this context."""
+        if context is None:
+            state = self.stream_state
+        else:
+            partitions = self.state_manager.get_state_partitions() or []
+            state = next((p for p in partitions if p.get("context") == dict(context)), {})
+        if state.get("replication_key") != self.replication_key:
+            return None
+        return parse_day(state.get("replication_key_value"))
+
+    def checkpoint(self, context: types.Context | None, day: dt.date) -> None:
+        """Record ``day`` as completed (never moving backwards) and emit STATE now."""
+        state = self.get_context_state(context)
+        current = (
+            parse_day(state.get("replication_key_value"))
+            if state.get("replication_key") == self.replication_key
+            else None
+        )
+        if current is None or day > current:
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = day.isoformat()
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    def window(self, bookmark: dt.date | None, lookback: int) -> tuple[dt.date, dt.date]:
+        """First and last day to read.
+
+        From the bookmark minus lookback (never before start_date) to yesterday (today with
+        include_today), capped at end_date.
+        """
+        settings = self.clevertap.settings
+        today = local_today(settings.timezone)
+        last = today if settings.include_today else today - dt.timedelta(days=1)
+        if settings.end_date is not None:
+            last = min(last, settings.end_date)
+        first = settings.start_date
+        if bookmark is not None:
+            first = max(first, bookmark + dt.timedelta(days=1 - lookback))
+        return first, last
+
+    def is_complete(self, day: dt.date) -> bool:
+        """Only days before today (account timezone) may be bookmarked."""
+        return day < local_today(self.clevertap.settings.timezone)
+
+    # -- record output ----------------------------------------------------------------
+
+    def _generate_record_messages(
+        self, record: types.Record
+    ) -> t.Generator[singer.RecordMessage, None, None]:
+        """The SDK's record path, with property selection applied by SelectionPruner.
+
+        Private SDK hook, overridden on purpose: the SDK's ``pop_deselected_record_properties``
+        walks every key of every nested dict and looks each breadcrumb up in the selection
+        mask; for CleverTap's free-form ``profile.events`` / ``profileData`` that is hundreds of
+        lookups per record and most of the tap's CPU. Only schema-declared breadcrumbs can be
+        deselected, so the pruner walks just those. Everything else (type conformance, stream
+        maps, flattening, RECORD messages) is the SDK's own code. Covered by
+        tests/test_selection.py.
+        """
+        if self._pruner is None:
+            self._pruner = SelectionPruner(self.mask)
+        self._pruner.prune(record)
+        record = conform_record_data_types(
+            stream_name=self.name,
+            record=record,
+            schema=self.effective_schema,
+            level=self.TYPE_CONFORMANCE_LEVEL,
+            logger=self.logger,
+        )
+        for stream_map in self.stream_maps:
+            mapped_record = stream_map.transform(record)
+            if mapped_record is not None:
+                yield singer.RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped_record,
+                    version=self._stream_version,
+                    time_extracted=dt.datetime.now(dt.UTC),
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class EventJob:
+    """One event partition's days to read."""
+
+    event_name: str
+    days: tuple[dt.date, ...]
+
+
+class EventsStream(CleverTapStream):
+    """Every exported event of every selected event name, one partition per event name."""
+
+    name = "events"
+    primary_keys = ("event_id",)
+    replication_key = "event_date"
+
+    def __init__(self, tap: TapCleverTap, schema: dict[str, t.Any]) -> None:
+        """Set up the per-sync prefetch plan (built on first use)."""
+        super().__init__(tap, schema)
+        self._partitions: list[dict[str, t.Any]] | None = None
+        self._prefetch: tuple[OrderedPrefetcher[EventJob], int] | None = None
+        self._next_index = 0
+
+    @property
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        """One partition per event name (from the event_names setting or /getSchema)."""
+        if self._partitions is None:
+            names, _source = self.clevertap.event_names()
+            self._partitions = [{"event_name": name} for name in names]
+        return self._partitions
+
+    def get_records(self, context: types.Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Emit one partition's events day by day; STATE after each completed day."""
+        if context is None:
+            self.logger.warning(
+                "No event names to extract (event_names is empty and /getSchema listed none)."
+            )
+            return
+        partitions = self.partitions or []
+        index = partitions.index(dict(context))
+        prefetcher, offset = self._prefetcher_at(index)
+        job = prefetcher.jobs[index - offset]
+        tz = self.clevertap.settings.timezone
+        name = job.event_name
+        emitted = 0
+        finished = False
+        try:
+            for item in prefetcher.items(index - offset):
+                if isinstance(item, Page):
+                    for raw in orjson.loads(item.body)["records"]:
+                        emitted += 1
+                        yield build_event(raw, name, tz)
+                elif isinstance(item, DayDone):
+                    if self.is_complete(item.day):
+                        self.checkpoint(context, item.day)
+                elif isinstance(item, Skipped):
+                    self.logger.warning("Skipping event %r: %s", name, item.reason)
+            finished = True
+        finally:
+            if not finished or index == len(partitions) - 1:
+                self._close_prefetcher()
+        if job.days:
+            self.logger.info(
+                "events %r: %d records for %s..%s", name, emitted, job.days[0], job.days[-1]
+            )
+
+    def _prefetcher_at(self, index: int) -> tuple[OrderedPrefetcher[EventJob], int]:
+        """The running prefetcher if it is at ``index``, else a new one starting there."""
+        if self._prefetch is None or self._next_index != index:
+            self._close_prefetcher()
+            plan = self._build_plan()[index:]
+            prefetcher = OrderedPrefetcher(
+                plan, self._produce, workers=self.clevertap.settings.max_concurrency, name="events"
+            )
+            self._prefetch = (prefetcher, index)
+        self._next_index = index + 1
+        return self._prefetch
+
+    def _build_plan(self) -> list[EventJob]:
+        settings = self.clevertap.settings
+        plan = []
+        for partition in self.partitions or []:
+            first, last = self.window(self.bookmark(partition), settings.lookback_days)
+            plan.append(EventJob(partition["event_name"], tuple(day_range(first, last))))
+        return plan
+
+    def _close_prefetcher(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch[0].close()
+            self._prefetch = None
+
+    def _produce(self, job: EventJob, emit: Emit, stop: threading.Event) -> None:
+        client = self.clevertap.client
+        skip = self.clevertap.settings.skip_unexportable_events
+        for day in job.days:
+            try:
+                for body in client.export_pages("events", job.event_name, day, day, stop):
+                    emit(Page(day, body), len(body))
+            except UnexportableEventError as exc:
+                if not skip:
+                    raise
+                emit(Skipped(str(exc)), 0)
+                return
+            except InvalidEventError as exc:
+                _names, source = self.clevertap.event_names()
+                msg = f"{exc} The event name came from {source}; fix or remove it there."
+                raise InvalidEventError(msg) from None
+            emit(DayDone(day), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileJob:
+    """One profile_events event swept over one window."""
+
+    event_name: str
+    first: dt.date
+    last: dt.date
+    closes_window: bool
+
+
+class ProfilesStream(CleverTapStream):
+    """Current profiles of everyone who did a profile_events event in the window, once per run."""
+
+    name = "profiles"
+    primary_keys = ("objectId",)
+    replication_key = "sweep_date"
+
+    def get_records(self, context: types.Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Sweep each window event by event; bookmark the window's last day when all are done."""
+        settings = self.clevertap.settings
+        first, last = self.window(self.bookmark(context), settings.profile_lookback_days)
+        events = self.clevertap.profile_events()
+        jobs: list[ProfileJob] = []
+        for start in day_range(first, last)[:: settings.profile_window_days]:
+            end = min(last, start + dt.timedelta(days=settings.profile_window_days - 1))
+            jobs.extend(
+                ProfileJob(name, start, end, i == len(events) - 1) for i, name in enumerate(events)
+            )
+        if not jobs:
+            return
+        seen = DiskSeenSet()
+        prefetcher = OrderedPrefetcher(
+            jobs, self._produce, workers=settings.max_concurrency, name="profiles"
+        )
+        without_id = 0
+        try:
+            for index, job in enumerate(jobs):
+                sweep_date = job.last.isoformat()
+                for item in prefetcher.items(index):
+                    if isinstance(item, Skipped):
+                        self.logger.warning(
+                            "Profiles: skipping event %r: %s", job.event_name, item.reason
+                        )
+                        continue
+                    for raw in orjson.loads(item.body)["records"]:
+                        object_id = profile_object_id(raw)
+                        if object_id is None:
+                            without_id += 1
+                            continue
+                        if seen.add(object_id):
+                            yield build_profile(raw, object_id, sweep_date)
+                if job.closes_window and self.is_complete(job.last):
+                    self.checkpoint(context, job.last)
+        finally:
+            prefetcher.close()
+            seen.close()
+        if without_id:
+            self.logger.warning(
+                "Profiles: %d exported profiles had neither objectId nor platformInfo[].objectId "
+                "and were not emitted (no key to identify them by).",
+                without_id,
+            )
+        self.logger.info("profiles: %d distinct profiles for %s..%s", seen.count, first, last)
+
+    def _produce(self, job: ProfileJob, emit: Emit, stop: threading.Event) -> None:
+        client = self.clevertap.client
+        try:
+            for body in client.export_pages("profiles", job.event_name, job.first, job.last, stop):
+                emit(Page(job.last, body), len(body))
+        except UnexportableEventError as exc:
+            if not self.clevertap.settings.skip_unexportable_events:
+                raise
+            emit(Skipped(str(exc)), 0)

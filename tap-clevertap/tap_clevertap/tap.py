@@ -1,0 +1,163 @@
+"""TapCleverTap: settings, the shared HTTP client and limiter, stream discovery."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import typing as t
+from functools import cached_property
+
+from singer_sdk import Tap
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
+
+from tap_clevertap.client import CleverTapClient, ExportLimiter, check_connection
+from tap_clevertap.discovery import AccountSchema, parse_events_schema, parse_profile_schema
+from tap_clevertap.errors import (
+    CleverTapAuthError,
+    CleverTapConnectionError,
+    CleverTapEndpointError,
+    CleverTapError,
+    SettingsError,
+)
+from tap_clevertap.schemas import event_schema, profile_schema
+from tap_clevertap.settings import CONFIG_SCHEMA, MAX_EXPORT_CONCURRENCY, Settings
+from tap_clevertap.streams import EventsStream, ProfilesStream
+from tap_clevertap.writer import OrjsonSingerWriter
+
+if t.TYPE_CHECKING:
+    from types import FrameType
+
+    import click
+    from singer_sdk.streams import Stream
+
+_EXIT_ON_SIGNAL = 128
+
+
+class TapCleverTap(Tap):
+    """Singer tap for CleverTap events and profiles."""
+
+    name = "tap-clevertap"
+    config_jsonschema = CONFIG_SCHEMA
+    message_writer_class = OrjsonSingerWriter
+    #: No BATCH: day checkpoints emit STATE as records are written, which BATCH files would
+    #: overtake. No ACTIVATE_VERSION: both streams are incremental.
+    capabilities: t.ClassVar[list[t.Any]] = [
+        TapCapabilities.CATALOG,
+        TapCapabilities.STATE,
+        TapCapabilities.DISCOVER,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
+
+    def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
+        """Create the tap; with validate_config, settings are checked before any HTTP call."""
+        self._validate_settings = validate_config
+        self._schema_lock = threading.Lock()
+        self._account_schema: AccountSchema | None = None
+        #: One limiter per tap instance: CleverTap allows 3 export calls per account at a time.
+        self.limiter = ExportLimiter(MAX_EXPORT_CONCURRENCY)
+        super().__init__(*args, validate_config=validate_config, **kwargs)
+        if validate_config:
+            _ = self.settings
+
+    # -- shared resources --------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> Settings:
+        """Resolved settings; raises SettingsError with a fix-it message."""
+        return Settings.from_config(self.config)
+
+    @cached_property
+    def client(self) -> CleverTapClient:
+        """The HTTP client every stream and worker thread shares."""
+        return CleverTapClient(self.settings, self.limiter)
+
+    def account_schema(self) -> AccountSchema:
+        """Event names and property types from /getSchema, fetched once per tap instance."""
+        with self._schema_lock:
+            if self._account_schema is None:
+                names, event_props = parse_events_schema(self.client.get_schema("events"))
+                try:
+                    profile_props = parse_profile_schema(self.client.get_schema("userProperties"))
+                except (CleverTapAuthError, CleverTapConnectionError):
+                    raise
+                except CleverTapError as exc:
+                    self.logger.warning("Profile properties stay untyped: %s", exc)
+                    profile_props = {}
+                self._account_schema = AccountSchema(names, event_props, profile_props)
+            return self._account_schema
+
+    def event_names(self) -> tuple[list[str], str]:
+        """The events to extract and where the list came from (for error messages)."""
+        if self.settings.event_names is not None:
+            return list(self.settings.event_names), "the event_names setting"
+        return list(self.account_schema().event_names), "GET /getSchema?type=events"
+
+    def profile_events(self) -> list[str]:
+        """Events whose actors the profiles stream sweeps."""
+        if self.settings.profile_events is not None:
+            return list(self.settings.profile_events)
+        return self.event_names()[0]
+
+    # -- discovery ----------------------------------------------------------------------
+
+    def discover_streams(self) -> list[Stream]:
+        """The events and profiles streams, typed from /getSchema when enabled and possible."""
+        event_props: dict[str, t.Any] = {}
+        profile_props: dict[str, t.Any] = {}
+        if self._can_call_api() and self.config.get("type_properties_from_schema", True):
+            schema = self.account_schema()
+            event_props, profile_props = schema.event_properties, schema.profile_properties
+        return [
+            EventsStream(self, event_schema(event_props, profile_props)),
+            ProfilesStream(self, profile_schema(profile_props)),
+        ]
+
+    def _can_call_api(self) -> bool:
+        if self._validate_settings:
+            _ = self.settings
+            return True
+        try:
+            _ = self.settings
+        except SettingsError:
+            return False
+        return True
+
+    # -- CLI ------------------------------------------------------------------------------
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """``--test``: one cheap call that says clearly what is wrong, then the SDK's test."""
+        if value == "schema":
+            super().cb_test(ctx, param, value)
+            return
+        if value == "disabled":
+            return
+        config = ctx.params.get("config")
+        try:
+            tap = cls(
+                config=getattr(config, "config", None),
+                parse_env_config=getattr(config, "parse_env", False),
+                validate_config=True,
+            )
+            cls.logger.info(check_connection(tap.client))
+        except (CleverTapAuthError, CleverTapEndpointError, CleverTapConnectionError) as exc:
+            cls.logger.error("Connection test failed: %s", exc)
+            ctx.exit(1)
+        tap.run_connection_test()
+        ctx.exit()
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """On SIGTERM/SIGINT write the state (completed days only) and exit non-zero.
+
+        Private SDK hook, overridden on purpose: the SDK exits with status 0 after a signal,
+        which would report an interrupted extraction as a success.
+        """
+        try:
+            self.state_writer.write_state(self.state)
+            sys.stdout.flush()
+        finally:
+            self.logger.error("Interrupted by signal %d; state covers completed days only.", signum)
+            sys.exit(_EXIT_ON_SIGNAL + signum)
