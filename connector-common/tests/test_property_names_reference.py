@@ -23,7 +23,7 @@ from connector_common.property_names.unicode_case_data import (
 )
 
 NODE_REFERENCE = Path(__file__).parent / "node_reference"
-VECTORS = Path("/work/shared/data/snakecase_vectors.json")
+VECTORS = Path(__file__).parent / "data" / "snakecase_vectors.json"
 GENERATED_NAMES = 6000
 SEED = 20240611
 

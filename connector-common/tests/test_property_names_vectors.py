@@ -13,7 +13,7 @@ from connector_common.property_names import (
     validate_strategy,
 )
 
-VECTORS_FILE = Path("/work/shared/data/snakecase_vectors.json")
+VECTORS_FILE = Path(__file__).parent / "data" / "snakecase_vectors.json"
 VECTORS = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
 COLUMN = {
     "segment": "lodash",
