@@ -31,9 +31,7 @@ def parse_events_schema(doc: dict[str, t.Any]) -> tuple[list[str], dict[str, t.A
         if isinstance(meta, dict):
             props = next((meta[k] for k in _PROPS_KEYS if k in meta), None)
             for prop_name, prop_type in _properties(props):
-                types = seen.setdefault(prop_name, set())
-                if (mapped := json_type(prop_type)) is not None:
-                    types.add(mapped)
+                seen.setdefault(prop_name, set()).add(json_type(prop_type))
     return names, merge_property_types(seen)
 
 
@@ -41,9 +39,7 @@ def parse_profile_schema(doc: dict[str, t.Any]) -> dict[str, t.Any]:
     """Merged profile-property JSON schemas from a ``type=userProperties`` answer."""
     seen: dict[str, set[str]] = {}
     for prop_name, prop_type in _properties(doc.get("userProperties", doc.get("data"))):
-        types = seen.setdefault(prop_name, set())
-        if (mapped := json_type(prop_type)) is not None:
-            types.add(mapped)
+        seen.setdefault(prop_name, set()).add(json_type(prop_type))
     return merge_property_types(seen)
 
 

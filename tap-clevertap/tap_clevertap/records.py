@@ -58,11 +58,11 @@ def build_event(raw: dict[str, t.Any], event_name: str, tz: zoneinfo.ZoneInfo) -
         "profile": profile,
         "event_props": props,
         "session_props": raw.get("session_props"),
+        "extra_fields": None,
     }
     if len(raw) > len(_EVENT_KEYS) or not _EVENT_KEYS.issuperset(raw):
         extra = {k: v for k, v in raw.items() if k not in _EVENT_KEYS}
-        if extra:
-            record["extra_fields"] = extra
+        record["extra_fields"] = extra or None
     return record
 
 
@@ -94,8 +94,6 @@ def build_profile(raw: dict[str, t.Any], object_id: str, sweep_date: str) -> dic
         "events": raw.get("events"),
         "platformInfo": raw.get("platformInfo"),
         "sweep_date": sweep_date,
+        "extra_fields": {k: v for k, v in raw.items() if k not in _PROFILE_KEYS} or None,
     }
-    extra = {k: v for k, v in raw.items() if k not in _PROFILE_KEYS}
-    if extra:
-        record["extra_fields"] = extra
     return record

@@ -23,10 +23,12 @@ def open_object(properties: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
     return schema
 
 
+#: ``all_identities`` is a string in some captures and a list in others.
+_IDENTITIES: dict[str, t.Any] = {"type": ["string", "array", "null"], "items": {"type": "string"}}
+
 _PROFILE_SCALARS = (
     "objectId",
     "identity",
-    "all_identities",
     "name",
     "email",
     "phone",
@@ -47,6 +49,7 @@ def event_schema(
     profile = open_object(
         {
             **{name: _s("string") for name in _PROFILE_SCALARS},
+            "all_identities": _IDENTITIES,
             "df": open_object(),
             "profileData": open_object(profile_data),
             "events": open_object(),
@@ -93,7 +96,7 @@ def profile_schema(profile_data: dict[str, t.Any] | None = None) -> dict[str, t.
             "email": _s("string"),
             "name": _s("string"),
             "phone": _s("string"),
-            "all_identities": _s("string", "array"),
+            "all_identities": _IDENTITIES,
             "profileData": open_object(profile_data),
             "events": open_object(),
             "platformInfo": {"type": ["array", "null"], "items": platform},
@@ -120,27 +123,32 @@ _TYPE_MAP = {
     "array": "array",
     "list": "array",
     "string[]": "array",
+    "string_array": "array",
+    "multi-value": "array",
 }
+UNTYPED = "?"
+"""Marker for a property whose /getSchema type has no safe JSON mapping (e.g. "date")."""
 
 
-def json_type(clevertap_type: t.Any) -> str | None:
-    """Map a /getSchema property type to a JSON type; None when unknown (left untyped)."""
+def json_type(clevertap_type: t.Any) -> str:
+    """Map a /getSchema property type to a JSON type, or UNTYPED when there is no safe mapping."""
     if not isinstance(clevertap_type, str):
-        return None
-    return _TYPE_MAP.get(clevertap_type.strip().lower())
+        return UNTYPED
+    return _TYPE_MAP.get(clevertap_type.strip().lower(), UNTYPED)
 
 
 def merge_property_types(seen: dict[str, set[str]]) -> dict[str, t.Any]:
-    """Turn {property: {json types}} into JSON schema properties (union types on collisions)."""
+    """Turn {property: {json types}} into JSON schema properties.
+
+    A name typed differently by different events gets the union of the types; a name with any
+    type that has no safe mapping stays untyped (accepted as-is by the open object).
+    """
     properties: dict[str, t.Any] = {}
     for name in sorted(seen):
         types = seen[name]
-        if not types:
+        if not types or UNTYPED in types:
             continue
-        ordered = sorted(types)
-        if "number" in types and "integer" in ordered:
-            ordered.remove("integer")
-        schema: dict[str, t.Any] = {"type": [*ordered, "null"]}
+        schema: dict[str, t.Any] = {"type": [*sorted(types), "null"]}
         if "array" in types:
             schema["items"] = {}
         properties[name] = schema

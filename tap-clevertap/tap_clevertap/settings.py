@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import ipaddress
 import logging
 import typing as t
@@ -379,7 +380,12 @@ def _positive(config: t.Mapping[str, t.Any], key: str, default: float) -> float:
     value = config.get(key, default)
     if value is None:
         value = default
-    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+    # Config files are read with floats as Decimal.
+    if (
+        not isinstance(value, int | float | decimal.Decimal)
+        or isinstance(value, bool)
+        or value <= 0
+    ):
         msg = f"Setting '{key}' is {value!r}; it must be a positive number of seconds."
         raise SettingsError(msg)
     return float(value)
