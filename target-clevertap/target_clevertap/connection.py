@@ -1,0 +1,130 @@
+"""The connection check behind ``--test`` and ``meltano config test``: one dryRun upload.
+
+CleverTap answers 401 both for a wrong account id/passcode and for a right one sent to another
+region's host (clevertap-api.md 1.1), so on a 401 the check asks the other regions (CleverTap's
+own https hosts, dryRun, one harmless record) and says which one accepts the credentials.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+import requests
+
+from target_clevertap.settings import REGION_URLS, resolve_endpoint
+from target_clevertap.transport import UPLOAD_PATH
+
+#: One empty profile; with dryRun=1 CleverTap validates it and stores nothing.
+PROBE_BODY = (
+    b'{"d":[{"type":"profile","identity":"target-clevertap-connection-check","profileData":{}}]}'
+)
+
+
+class ConnectionCheckError(RuntimeError):
+    """The check failed; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What one dryRun upload told us."""
+
+    outcome: t.Literal["ok", "unauthorized", "unreachable", "unexpected"]
+    detail: str = ""
+
+
+def probe(base_url: str, account_id: str, passcode: str, timeout: float) -> ProbeResult:
+    """Send the harmless dryRun upload to one host."""
+    try:
+        response = requests.post(
+            f"{base_url}{UPLOAD_PATH}?dryRun=1",
+            data=PROBE_BODY,
+            headers={
+                "X-CleverTap-Account-Id": account_id,
+                "X-CleverTap-Passcode": passcode,
+                "Content-Type": "application/json; charset=utf-8",
+            },
+            timeout=timeout,
+        )
+    except requests.RequestException as exc:
+        return ProbeResult("unreachable", type(exc).__name__)
+    if response.status_code in (401, 403):
+        return ProbeResult("unauthorized", f"HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("code") in (401, 403):
+        return ProbeResult("unauthorized", f"code {body.get('code')}")
+    if response.status_code == 200 and isinstance(body, dict) and "status" in body:
+        return ProbeResult("ok")
+    return ProbeResult("unexpected", f"HTTP {response.status_code}")
+
+
+def check_connection(
+    config: t.Mapping[str, t.Any],
+    *,
+    regions: t.Mapping[str, str] = REGION_URLS,
+    timeout: float = 15.0,
+) -> str:
+    """A success message, or ConnectionCheckError saying whether credentials or region is wrong."""
+    account_id, passcode = str(config["account_id"]), str(config["passcode"])
+    endpoint = resolve_endpoint(config)
+    base_url = (
+        regions.get(endpoint.region, endpoint.base_url) if endpoint.region else endpoint.base_url
+    )
+    where = f"region {endpoint.region} ({base_url})" if endpoint.region else base_url
+    result = probe(base_url, account_id, passcode, timeout)
+    if result.outcome == "ok":
+        return (
+            f"Connection check passed: CleverTap at {where} accepted account id {account_id} "
+            "and its passcode (dryRun upload; nothing was stored)."
+        )
+    if result.outcome == "unreachable":
+        msg = (
+            f"Cannot reach CleverTap at {where} ({result.detail}). Check the region (or api_url) "
+            "and that this machine can reach it."
+        )
+        raise ConnectionCheckError(msg)
+    if result.outcome == "unexpected":
+        msg = f"CleverTap at {where} answered a dryRun upload unexpectedly ({result.detail})."
+        raise ConnectionCheckError(msg)
+    if endpoint.region is None:
+        msg = (
+            f"{base_url} refused account id {account_id} ({result.detail}): the account id or "
+            "passcode is wrong, or api_url points at another region's host."
+        )
+        raise ConnectionCheckError(msg)
+    accepted, unreachable = _other_regions(account_id, passcode, regions, base_url, timeout)
+    if accepted:
+        msg = (
+            f"Wrong region: {where} refused account id {account_id}, but region "
+            f"{accepted[0]} accepts it and its passcode. Set region to {accepted[0]}."
+        )
+        raise ConnectionCheckError(msg)
+    asked = sorted(r for r in regions if r not in unreachable)
+    msg = (
+        f"Wrong account id or passcode: CleverTap refused account id {account_id} in "
+        f"region(s) {', '.join(asked)}. Check account_id and passcode (a passcode from "
+        "Settings > Passcode, not the SDK account token)."
+    )
+    if unreachable:
+        msg += f" Region(s) {', '.join(unreachable)} could not be reached to compare."
+    raise ConnectionCheckError(msg)
+
+
+def _other_regions(
+    account_id: str, passcode: str, regions: t.Mapping[str, str], refused_url: str, timeout: float
+) -> tuple[list[str], list[str]]:
+    """Regions (other than the refusing host) that accept the credentials, and unreachable ones."""
+    outcome_by_url: dict[str, str] = {refused_url: "unauthorized"}
+    accepted: list[str] = []
+    unreachable: list[str] = []
+    for region, url in sorted(regions.items()):
+        if url not in outcome_by_url:
+            outcome_by_url[url] = probe(url, account_id, passcode, timeout).outcome
+        if outcome_by_url[url] == "ok":
+            accepted.append(region)
+        elif outcome_by_url[url] == "unreachable":
+            unreachable.append(region)
+    return accepted, unreachable

@@ -1,0 +1,226 @@
+"""Segment-spec messages (a Segment archive or warehouse) as CleverTap uploads.
+
+Follows Segment's CleverTap destination (segment-api.md 3.6) and RudderStack's for what Segment
+does not document: identify -> profile with the six special traits renamed; track -> event, with
+Order Completed -> Charged; page/screen -> "Web Page Viewed"/"App Screen Viewed" with the page
+name in the ``name`` property; alias -> the old identity's profile gains ``identity`` = userId.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from target_clevertap.presets.base import (
+    Mapped,
+    MappingConfigError,
+    StreamContext,
+    identifier,
+    rejected,
+    require_identity,
+    timestamp_or_reject,
+)
+from target_clevertap.rules import (
+    COLLISION,
+    EVENT_NAME_MISSING,
+    MISSING_IDENTITY,
+    NESTED_VALUE,
+    UNSUPPORTED_MESSAGE,
+)
+from target_clevertap.values import epoch_seconds
+
+SPECIAL_TRAITS: dict[str, str] = {
+    "name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "gender": "Gender",
+    "birthday": "DOB",
+    "avatar": "Photo",
+}
+#: Traits that repeat the message's own ids; they are not profile properties.
+ID_TRAITS = frozenset({"id", "userId", "anonymousId"})
+PAGE_EVENT = "Web Page Viewed"
+SCREEN_EVENT = "App Screen Viewed"
+CHARGED_EVENT = "Charged"
+ORDER_COMPLETED = "order completed"
+_ORDER_ID_KEYS = ("order_id", "orderId", "checkout_id")
+_AMOUNT_KEYS = ("total", "revenue", "value")
+
+# Envelope fields in archive (camelCase) and warehouse (snake_case) spellings: never properties.
+_ENVELOPE = frozenset(
+    {
+        "type", "userId", "user_id", "anonymousId", "anonymous_id", "messageId", "message_id",
+        "previousId", "previous_id", "timestamp", "originalTimestamp", "original_timestamp",
+        "sentAt", "sent_at", "receivedAt", "received_at", "context", "integrations", "event",
+        "event_text", "traits", "properties", "version", "channel", "projectId", "project_id",
+        "writeKey", "_metadata", "uuid_ts", "loaded_at", "id", "name", "category",
+    }
+)  # fmt: skip
+_OPTIONS = frozenset({"preset", "anonymous", "message_type"})
+
+
+def _first(record: t.Mapping[str, t.Any], *names: str) -> t.Any:
+    for name in names:
+        value = record.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+class SegmentPreset:
+    """Maps one Segment message; ``message_type`` fills in ``type`` for warehouse tables."""
+
+    def __init__(self, options: t.Mapping[str, t.Any], context: StreamContext) -> None:
+        unknown = set(options) - _OPTIONS
+        if unknown:
+            msg = (
+                f"stream '{context.stream}': the segment preset does not use "
+                f"{', '.join(sorted(unknown))}; it takes only anonymous and message_type."
+            )
+            raise MappingConfigError(msg)
+        self.context = context
+        self.anonymous_as_object_id = options.get("anonymous", "object_id") == "object_id"
+        self.message_type: str | None = options.get("message_type")
+
+    def map(self, record: dict[str, t.Any]) -> Mapped:
+        """Dispatch on the message type."""
+        kind = str(self.message_type or record.get("type") or "").strip().lower()
+        if kind == "identify":
+            return self._identify(record)
+        if kind == "track":
+            return self._track(record)
+        if kind in ("page", "screen"):
+            return self._view(record, PAGE_EVENT if kind == "page" else SCREEN_EVENT)
+        if kind == "alias":
+            return self._alias(record)
+        shown = kind or "missing"
+        raise rejected(
+            UNSUPPORTED_MESSAGE,
+            f"Segment message type '{shown}' has no CleverTap equivalent (identify, track, page, "
+            "screen and alias are loaded)",
+            field="type",
+        )
+
+    # -- message types ---------------------------------------------------------------------------
+
+    def _who(self, record: dict[str, t.Any], mapped: Mapped) -> Mapped:
+        mapped.identity = identifier(_first(record, "userId", "user_id"))
+        if mapped.identity is None:
+            anonymous_id = identifier(_first(record, "anonymousId", "anonymous_id"))
+            if anonymous_id is not None and not self.anonymous_as_object_id:
+                raise rejected(
+                    MISSING_IDENTITY,
+                    "message has only an anonymousId and the mapping's anonymous option is "
+                    "'reject' (set it to 'object_id' to load it as the CleverTap objectId)",
+                    field="userId",
+                )
+            mapped.object_id = anonymous_id
+        mapped.source_id = identifier(_first(record, "messageId", "message_id"))
+        mapped.ts = self._ts(record)
+        return require_identity(mapped, "userId and anonymousId")
+
+    def _ts(self, record: dict[str, t.Any]) -> int | None:
+        name = next(
+            (
+                n
+                for n in ("timestamp", "originalTimestamp", "original_timestamp")
+                if record.get(n) is not None
+            ),
+            None,
+        )
+        if name is None:
+            return None
+        value, tz = record[name], self.context.timezone
+        return timestamp_or_reject(lambda: epoch_seconds(value, tz), name)
+
+    def _payload(self, record: dict[str, t.Any], field: str) -> dict[str, t.Any]:
+        """``traits``/``properties``, or the non-envelope columns of a warehouse table."""
+        value = record.get(field)
+        if isinstance(value, dict):
+            return value
+        if value is not None:
+            raise rejected(NESTED_VALUE, f"'{field}' must be an object", field=field)
+        return {
+            k: v
+            for k, v in record.items()
+            if k not in _ENVELOPE and not k.startswith("context_") and v is not None
+        }
+
+    def _identify(self, record: dict[str, t.Any]) -> Mapped:
+        mapped = self._who(record, Mapped(kind="profile"))
+        traits = self._payload(record, "traits")
+        data: dict[str, t.Any] = {}
+        custom: dict[str, t.Any] = {}
+        for key, value in traits.items():
+            if value is None or key in ID_TRAITS:
+                continue
+            if key in SPECIAL_TRAITS:
+                data[SPECIAL_TRAITS[key]] = value
+            else:
+                custom[key] = value
+        for key in custom.keys() & data.keys():
+            special = next(k for k, v in SPECIAL_TRAITS.items() if v == key)
+            raise rejected(
+                COLLISION,
+                f"traits '{special}' and '{key}' both become CleverTap's '{key}'",
+                field=key,
+            )
+        data.update(custom)
+        mapped.data = data
+        return mapped
+
+    def _track(self, record: dict[str, t.Any]) -> Mapped:
+        mapped = self._who(record, Mapped(kind="event"))
+        name = identifier(_first(record, "event", "event_text"))
+        if name is None:
+            raise rejected(EVENT_NAME_MISSING, "track message without 'event'", field="event")
+        properties = {k: v for k, v in self._payload(record, "properties").items() if v is not None}
+        if name.lower() == ORDER_COMPLETED:
+            mapped.event_name, mapped.charged = CHARGED_EVENT, True
+            mapped.data = self._charged(properties)
+        else:
+            mapped.event_name, mapped.data = name, properties
+        return mapped
+
+    @staticmethod
+    def _charged(properties: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Order Completed -> Charged: order id, amount and products in CleverTap's fields."""
+        data = dict(properties)
+        order_key = next((k for k in _ORDER_ID_KEYS if data.get(k) is not None), None)
+        amount_key = next((k for k in _AMOUNT_KEYS if data.get(k) is not None), None)
+        if order_key is not None:
+            data["Charged ID"] = data.pop(order_key)
+        if amount_key is not None:
+            data["Amount"] = data.pop(amount_key)
+        products = data.pop("products", None)
+        if products is not None:
+            if not isinstance(products, list) or not all(isinstance(p, dict) for p in products):
+                raise rejected(
+                    NESTED_VALUE, "'products' must be a list of objects", field="products"
+                )
+            data["Items"] = [{k: v for k, v in p.items() if v is not None} for p in products]
+        return data
+
+    def _view(self, record: dict[str, t.Any], event_name: str) -> Mapped:
+        mapped = self._who(record, Mapped(kind="event", event_name=event_name))
+        properties = {k: v for k, v in self._payload(record, "properties").items() if v is not None}
+        for field in ("name", "category"):
+            value = record.get(field)
+            if value is not None and field not in properties:
+                properties[field] = value
+        mapped.data = properties
+        return mapped
+
+    def _alias(self, record: dict[str, t.Any]) -> Mapped:
+        user_id = identifier(_first(record, "userId", "user_id"))
+        previous_id = identifier(_first(record, "previousId", "previous_id"))
+        if user_id is None or previous_id is None:
+            missing = "userId" if user_id is None else "previousId"
+            raise rejected(MISSING_IDENTITY, f"alias without '{missing}'", field=missing)
+        return Mapped(
+            kind="profile",
+            identity=previous_id,
+            ts=self._ts(record),
+            verbatim={"identity": user_id},
+            source_id=identifier(_first(record, "messageId", "message_id")),
+            lane_key=f"identity:{user_id}",
+        )

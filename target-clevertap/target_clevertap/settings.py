@@ -1,0 +1,222 @@
+"""The target's settings (what `--about` prints) and the checks JSON schema cannot express."""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+import zoneinfo
+from dataclasses import dataclass
+
+from connector_common.endpoints import checked_base_url
+from connector_common.singer_target import common_target_settings
+from singer_sdk import typing as th
+
+logger = logging.getLogger("target-clevertap")
+
+#: Region code -> API base URL (developer.clevertap.com "common API components"; eu1 is the
+#: unprefixed host, which the dashboard also calls "global").
+REGION_URLS: dict[str, str] = {
+    "eu1": "https://api.clevertap.com",
+    "global": "https://api.clevertap.com",
+    "in1": "https://in1.api.clevertap.com",
+    "us1": "https://us1.api.clevertap.com",
+    "sg1": "https://sg1.api.clevertap.com",
+    "aps3": "https://aps3.api.clevertap.com",
+    "mec1": "https://mec1.api.clevertap.com",
+    "sk1": "https://sk1.api.clevertap.com",
+}
+#: Only in older clients and docs tables; accepted, with a warning.
+UNCERTAIN_REGIONS = frozenset({"sk1"})
+
+MAX_UPLOAD_CONCURRENCY = 15  # CleverTap: 15 concurrent /1/upload requests per account
+MAX_UPLOAD_RECORDS = 1000  # CleverTap: at most 1000 records per /1/upload call
+DEFAULT_CONCURRENCY = 5
+
+_MAPPING = th.ObjectType(
+    th.Property(
+        "preset",
+        th.StringType,
+        allowed_values=["generic", "segment", "clevertap"],
+        description="`segment` (Segment messages), `clevertap` (tap-clevertap output) or "
+        "`generic` (any table; the default).",
+    ),
+    th.Property("kind", th.StringType, allowed_values=["profile", "event"]),
+    th.Property("identity", th.StringType, description="Field holding the identity."),
+    th.Property("object_id", th.StringType, description="Field holding the CleverTap objectId."),
+    th.Property("timestamp", th.StringType, description="Field holding the record's time."),
+    th.Property("timestamp_unit", th.StringType, allowed_values=["s", "ms"]),
+    th.Property("event_name", th.StringType, description="Constant event name."),
+    th.Property("event_name_field", th.StringType, description="Field holding the event name."),
+    th.Property("fields", th.ArrayType(th.StringType), description="Fields to send (default all)."),
+    th.Property("exclude", th.ArrayType(th.StringType), description="Fields never sent."),
+    th.Property(
+        "rename",
+        th.ObjectType(additional_properties=th.StringType),
+        description='Field -> CleverTap property name, e.g. {"email": "Email"}.',
+    ),
+    th.Property("anonymous", th.StringType, allowed_values=["object_id", "reject"]),
+    th.Property(
+        "message_type",
+        th.StringType,
+        allowed_values=["identify", "track", "page", "screen", "alias"],
+    ),
+    additional_properties=False,
+)
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "account_id",
+        th.StringType,
+        required=True,
+        title="Account ID",
+        description="CleverTap project (account) id, sent as X-CleverTap-Account-Id.",
+    ),
+    th.Property(
+        "passcode",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="Passcode",
+        description="CleverTap account or user passcode, sent as X-CleverTap-Passcode. Never "
+        "logged or written anywhere.",
+    ),
+    th.Property(
+        "region",
+        th.StringType,
+        default="eu1",
+        allowed_values=sorted(REGION_URLS),
+        description="Data-centre region: the sub-domain of your dashboard URL (in1.dashboard... "
+        "-> in1). eu1 (alias global) is api.clevertap.com. sk1 is accepted with a warning (it "
+        "may no longer be live). Ignored when api_url is set.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        description="Override of the API base URL (a proxy or the local sandbox), without "
+        "/1/upload. Must be https:// unless the host is loopback, so the passcode never "
+        "travels unencrypted.",
+    ),
+    *common_target_settings(
+        plugin="target-clevertap",
+        default_concurrency=DEFAULT_CONCURRENCY,
+        max_concurrency=MAX_UPLOAD_CONCURRENCY,
+        default_batch_rows=MAX_UPLOAD_RECORDS,
+        max_batch_rows=MAX_UPLOAD_RECORDS,
+    ),
+    th.Property(
+        "stream_mappings",
+        th.ObjectType(additional_properties=_MAPPING),
+        default={},
+        description="Stream name -> how its records become CleverTap uploads: "
+        '{"preset": "segment"}, {"preset": "clevertap"} or a generic mapping such as '
+        '{"kind": "event", "identity": "user_id", "event_name": "Order Placed", '
+        '"timestamp": "created_at"}. The key "*" applies to every stream not listed. A stream '
+        "with no mapping stops the run with an error naming it.",
+    ),
+    th.Property(
+        "nested_values",
+        th.StringType,
+        default="stringify",
+        allowed_values=["stringify", "pass_through"],
+        description="Objects and lists inside properties (other than multi-value string lists "
+        "in profiles and the Charged event's Items): `stringify` sends them as JSON text; "
+        "`pass_through` sends them as they are, for accounts with Nested Objects enabled "
+        "(at most 3 levels).",
+    ),
+    th.Property(
+        "max_event_properties",
+        th.IntegerType,
+        default=100,
+        description="Properties allowed per event (CleverTap's default is 100; your account "
+        "may allow up to 256). Events with more are rejected locally (code 522).",
+    ),
+    th.Property(
+        "convert_date_strings",
+        th.BooleanType,
+        default=True,
+        description="Send ISO-8601 date-time strings found in properties as CleverTap dates "
+        "($D_<epoch>), like values typed date-time in the stream schema. Off: only typed "
+        "values are converted.",
+    ),
+    th.Property(
+        "timezone",
+        th.StringType,
+        default="UTC",
+        description="IANA timezone for date-times without an offset, and for the packed "
+        "yyyyMMddHHmmss `ts` of tap-clevertap events (set it to the source project's timezone).",
+    ),
+    th.Property(
+        "journal_enabled",
+        th.BooleanType,
+        default=True,
+        description="Keep the delivery journal that stops a re-run from uploading an event "
+        "(or a $incr/$decr/$add/$remove profile update) a second time. Not used in dry_run.",
+    ),
+    th.Property(
+        "journal_path",
+        th.StringType,
+        default="output/target-clevertap-journal.sqlite",
+        description="SQLite file of the delivery journal (one file can serve several accounts).",
+    ),
+    th.Property(
+        "journal_max_entries",
+        th.IntegerType,
+        default=5_000_000,
+        description="Journal entries kept (oldest dropped first at start-up); about 60 bytes "
+        "each on disk.",
+    ),
+    th.Property(
+        "journal_max_age_days",
+        th.NumberType,
+        default=30,
+        description="Journal entries older than this are dropped at start-up; a record re-sent "
+        "after that is uploaded again.",
+    ),
+    th.Property(
+        "journal_uncertain",
+        th.StringType,
+        default="reject",
+        allowed_values=["reject", "resend", "fail"],
+        description="What to do with a record an earlier run sent without learning the outcome "
+        "(it was killed while the upload was in flight): `reject` does not send it again and "
+        "writes it to rejected_records_path (rule delivery_uncertain) - no duplicates, nothing "
+        "silently lost; `resend` uploads it again (at-least-once: an event may be doubled); "
+        "`fail` stops the run so someone can decide.",
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where uploads go, and whether the URL came from the region table (for diagnostics)."""
+
+    base_url: str
+    region: str | None
+
+
+def resolve_endpoint(config: t.Mapping[str, t.Any]) -> Endpoint:
+    """The API base URL from ``api_url`` or ``region``; ValueError says what to fix."""
+    api_url = config.get("api_url")
+    if api_url:
+        return Endpoint(checked_base_url(str(api_url)), None)
+    region = str(config.get("region") or "eu1")
+    if region not in REGION_URLS:
+        msg = f"Unknown region {region!r}; use one of {', '.join(sorted(REGION_URLS))}."
+        raise ValueError(msg)
+    if region in UNCERTAIN_REGIONS:
+        logger.warning(
+            "Region %s is not in CleverTap's current region table and may no longer be live; "
+            "if uploads fail to connect, check the sub-domain of your dashboard URL.",
+            region,
+        )
+    return Endpoint(REGION_URLS[region], region)
+
+
+def resolve_timezone(config: t.Mapping[str, t.Any]) -> zoneinfo.ZoneInfo:
+    """The configured timezone; ValueError names the bad value."""
+    name = str(config.get("timezone") or "UTC")
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        msg = f"`timezone` {name!r} is not an IANA timezone name (e.g. 'UTC', 'Asia/Kolkata')."
+        raise ValueError(msg) from None

@@ -1,0 +1,293 @@
+"""target-clevertap: any Singer stream into CleverTap profile and event uploads."""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+from functools import cached_property
+
+import click
+from connector_common.singer_target import DeliveryTarget, RecordRejectedError
+from singer_sdk.exceptions import ConfigValidationError
+
+from target_clevertap.connection import ConnectionCheckError, check_connection
+from target_clevertap.journal import DeliveryJournal, Seen
+from target_clevertap.rules import DELIVERY_UNCERTAIN
+from target_clevertap.settings import (
+    CONFIG_SCHEMA,
+    DEFAULT_CONCURRENCY,
+    MAX_UPLOAD_CONCURRENCY,
+    MAX_UPLOAD_RECORDS,
+    resolve_endpoint,
+    resolve_timezone,
+)
+from target_clevertap.sink import CleverTapSink
+from target_clevertap.transport import CleverTapTransport
+from target_clevertap.uploads import UploadBuilder, UploadRules
+
+if t.TYPE_CHECKING:
+    import zoneinfo
+    from collections.abc import Sequence
+
+    from connector_common.delivery import Item, Rejection
+    from singer_sdk.plugin_base import _ConfigInput
+
+    from target_clevertap.settings import Endpoint
+
+
+class TargetCleverTap(DeliveryTarget):
+    """Loads profiles and events into CleverTap through ``POST /1/upload``."""
+
+    name = "target-clevertap"
+    config_jsonschema = CONFIG_SCHEMA
+    default_sink_class = CleverTapSink
+    secret_settings = ("passcode",)
+    max_concurrency_limit = MAX_UPLOAD_CONCURRENCY
+    max_batch_rows = MAX_UPLOAD_RECORDS
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kwargs.get("validate_config", True):
+            self._check_settings()
+        self._connection_checked = False
+        self._uploaded = {"profile": 0, "event": 0}
+        self._uncertain_resent = 0
+        self._unsent: set[bytes] = set()
+        self._journal: DeliveryJournal | None = None
+
+    def _check_settings(self) -> None:
+        """What the JSON schema cannot say: ranges, URLs, timezone names."""
+        errors = []
+        for check in (lambda: self.endpoint, lambda: self.timezone):
+            try:
+                check()
+            except ValueError as exc:
+                errors.append(str(exc))
+        concurrency = int(self.config.get("max_concurrency", DEFAULT_CONCURRENCY))
+        if not 1 <= concurrency <= MAX_UPLOAD_CONCURRENCY:
+            errors.append(
+                f"max_concurrency must be 1-{MAX_UPLOAD_CONCURRENCY} (CleverTap allows "
+                f"{MAX_UPLOAD_CONCURRENCY} concurrent uploads per account), got {concurrency}."
+            )
+        rows = int(self.config.get("batch_size_rows", MAX_UPLOAD_RECORDS))
+        if not 1 <= rows <= MAX_UPLOAD_RECORDS:
+            errors.append(
+                f"batch_size_rows must be 1-{MAX_UPLOAD_RECORDS} (CleverTap's limit per "
+                f"upload), got {rows}."
+            )
+        if int(self.config.get("max_event_properties", 100)) < 1:
+            errors.append("max_event_properties must be at least 1.")
+        if errors:
+            raise ConfigValidationError("Config validation failed", errors=errors)
+
+    # -- configuration, resolved once ------------------------------------------------------------
+
+    @cached_property
+    def endpoint(self) -> Endpoint:
+        """Where uploads go."""
+        return resolve_endpoint(self.config)
+
+    @cached_property
+    def timezone(self) -> zoneinfo.ZoneInfo:
+        """Timezone of date-times without an offset."""
+        return resolve_timezone(self.config)
+
+    @property
+    def account_id(self) -> str:
+        """The CleverTap account (part of every journal fingerprint)."""
+        return str(self.config["account_id"])
+
+    @cached_property
+    def stream_mappings(self) -> dict[str, dict[str, t.Any]]:
+        """Per-stream mapping options."""
+        return dict(self.config.get("stream_mappings") or {})
+
+    @cached_property
+    def builder(self) -> UploadBuilder:
+        """Names, values and rules, shared by every sink."""
+        return UploadBuilder(
+            self.normalizer,
+            UploadRules(
+                timezone=self.timezone,
+                nested_values=str(self.config.get("nested_values") or "stringify"),
+                max_event_properties=int(self.config.get("max_event_properties", 100)),
+                convert_date_strings=bool(self.config.get("convert_date_strings", True)),
+            ),
+        )
+
+    @property
+    def journal(self) -> DeliveryJournal | None:
+        """The delivery journal (None in dry_run or when disabled), opened on first use."""
+        if self._journal is None and self._journal_wanted:
+            self._journal = DeliveryJournal(
+                self.config.get("journal_path") or "output/target-clevertap-journal.sqlite",
+                max_entries=int(self.config.get("journal_max_entries", 5_000_000)),
+                max_age_days=float(self.config.get("journal_max_age_days", 30)),
+            )
+            if self._journal.stats.pending_at_start:
+                self.logger.warning(
+                    "The delivery journal holds %d upload(s) an earlier run sent without learning "
+                    "the outcome (it was stopped mid-upload). If they arrive again they are "
+                    "handled per journal_uncertain=%s.",
+                    self._journal.stats.pending_at_start,
+                    self.config.get("journal_uncertain", "reject"),
+                )
+        return self._journal
+
+    @property
+    def _journal_wanted(self) -> bool:
+        return bool(self.config.get("journal_enabled", True)) and not self.config.get("dry_run")
+
+    # -- delivery hooks --------------------------------------------------------------------------
+
+    def build_transport(self) -> CleverTapTransport:
+        """The upload endpoint of the configured account."""
+        return CleverTapTransport(
+            self.endpoint.base_url,
+            account_id=self.account_id,
+            passcode=str(self.config["passcode"]),
+            dry_run=bool(self.config.get("dry_run", False)),
+            timeout=float(self.config.get("request_timeout", 60)),
+            region=self.endpoint.region,
+        )
+
+    def admit(self, fingerprint: bytes, stream: str, record: dict[str, t.Any]) -> bool:
+        """Whether a non-idempotent upload should be sent, per the journal."""
+        _ = record
+        if fingerprint in self._unsent:
+            self.summary.count(self.summary.skipped, "duplicate_in_this_run")
+            return False
+        journal = t.cast("DeliveryJournal", self.journal)
+        seen = journal.seen(fingerprint)
+        if seen is Seen.DELIVERED:
+            self.summary.count(self.summary.skipped, "already_delivered")
+            return False
+        if seen is Seen.IN_THIS_RUN:
+            self.summary.count(self.summary.skipped, "duplicate_in_this_run")
+            return False
+        if seen is Seen.UNCERTAIN:
+            policy = self.config.get("journal_uncertain", "reject")
+            if policy == "fail":
+                msg = (
+                    f"A record of stream '{stream}' was sent by an earlier run that was stopped "
+                    "before CleverTap answered, so CleverTap may already have it. "
+                    "journal_uncertain is 'fail': decide, then re-run with journal_uncertain "
+                    "'reject' (do not send again) or 'resend' (accept a possible duplicate)."
+                )
+                raise RuntimeError(msg)
+            if policy == "reject":
+                raise RecordRejectedError(
+                    DELIVERY_UNCERTAIN.name,
+                    "an earlier run sent this record and was stopped before CleverTap answered; "
+                    "it is not sent again to avoid a duplicate. If CleverTap does not have it, "
+                    "load this record again with journal_uncertain: resend.",
+                )
+            self._uncertain_resent += 1
+        self._unsent.add(fingerprint)
+        return True
+
+    def before_send(self, items: Sequence[Item]) -> None:
+        """Journal the batch's non-idempotent uploads as pending before the request goes out."""
+        if self._journal is None:
+            return
+        fingerprints = [item.meta["fingerprint"] for item in items if "fingerprint" in item.meta]
+        self._journal.mark_pending(fingerprints)
+        for fingerprint in fingerprints:
+            self._unsent.discard(fingerprint)
+
+    def on_delivered(self, items: Sequence[Item]) -> None:
+        """Journal confirmed uploads and count them by kind."""
+        for item in items:
+            self._uploaded[item.meta["kind"]] += 1
+        if self._journal is not None:
+            self._journal.mark_delivered(
+                item.meta["fingerprint"] for item in items if "fingerprint" in item.meta
+            )
+
+    def _on_rejected(self, item: Item, rejection: Rejection) -> None:
+        super()._on_rejected(item, rejection)
+        if self._journal is not None and "fingerprint" in item.meta:
+            self._journal.forget([item.meta["fingerprint"]])
+
+    # -- connection check ------------------------------------------------------------------------
+
+    def check_connection_once(self) -> None:
+        """Run the dryRun connection check (for `meltano config test`) once per run."""
+        if self._connection_checked:
+            return
+        self.logger.info(check_connection(self.config))
+        self._connection_checked = True
+
+    # -- end of run ------------------------------------------------------------------------------
+
+    def extra_summary(self) -> dict[str, t.Any]:
+        """Uploads by kind, journal activity, and where they went."""
+        summary: dict[str, t.Any] = {
+            "api_url": self.endpoint.base_url,
+            "uploaded_profiles": self._uploaded["profile"],
+            "uploaded_events": self._uploaded["event"],
+        }
+        if self._journal is not None:
+            stats = self._journal.stats
+            summary["journal"] = {
+                "path": str(self._journal.path),
+                "entries_at_start": stats.entries_at_start,
+                "uncertain_at_start": stats.pending_at_start,
+                "pruned_at_start": stats.pruned_at_start,
+                "uncertain_resent": self._uncertain_resent,
+                "marked_sent": stats.marked_pending,
+                "marked_delivered": stats.marked_delivered,
+                **self._journal.counts(),
+            }
+        return summary
+
+    def process_endofpipe(self) -> None:
+        """Drain and report, then close the journal."""
+        try:
+            super().process_endofpipe()
+        finally:
+            if self._journal is not None:
+                self._journal.close()
+
+    # -- command line ----------------------------------------------------------------------------
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command plus ``--test`` (targets have none in singer-sdk 0.54)."""
+        command = super().get_singer_command()
+        command.params.append(
+            click.Option(
+                ["--test"],
+                is_flag=True,
+                help="Check the account id, passcode and region with a dryRun upload and exit.",
+            )
+        )
+        return command
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        file_input: t.IO[str] | None = None,
+        test: bool = False,
+    ) -> None:
+        """Run the target, or only the connection check with ``--test``."""
+        if not test or about:
+            super().invoke(
+                about=about, about_format=about_format, config=config, file_input=file_input
+            )
+            return
+        target = cls(
+            config=config.config if config else None,
+            validate_config=True,
+            parse_env_config=config.parse_env if config else False,
+        )
+        try:
+            message = check_connection(target.config)
+        except ConnectionCheckError as exc:
+            target.logger.error("%s", target.scrubber.scrub(str(exc)))
+            sys.exit(1)
+        target.logger.info("%s", message)

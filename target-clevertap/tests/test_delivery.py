@@ -1,0 +1,223 @@
+"""Delivery through the shared engine: retries, concurrency, order, STATE, dry run, odd answers."""
+
+from __future__ import annotations
+
+import pytest
+from clevertap_testkit import (
+    ScriptedCleverTap,
+    answer,
+    config_for,
+    record,
+    run_target,
+    schema,
+    state,
+)
+from connector_common.delivery import DeliveryError
+
+EVENTS = {"kind": "event", "identity": "user", "event_name": "Ping"}
+EVENT_FIELDS = {"user": {"type": "string"}, "n": {"type": "integer"}}
+
+
+def events(count: int, users: int = 50) -> list[dict]:
+    return [
+        schema("pings", EVENT_FIELDS, ["n"]),
+        *(record("pings", {"user": f"u-{n % users}", "n": n}) for n in range(count)),
+        state({"bookmarks": {"pings": count}}),
+    ]
+
+
+def stored_numbers(client) -> list[int]:
+    return sorted(e["evtData"]["n"] for e in client.clevertap_uploaded_events())
+
+
+def test_transient_errors_are_retried_until_everything_is_stored_once(
+    sandbox_factory, files
+) -> None:
+    process = sandbox_factory(fault_5xx=0.3, fault_429=0.2, fault_reset=0.15)
+    config = config_for(
+        process,
+        files,
+        stream_mappings={"pings": EVENTS},
+        batch_size_rows=25,
+        max_concurrency=4,
+        max_retries=30,
+    )
+    run = run_target(config, events(200))
+    assert stored_numbers(process.client) == list(range(200))
+    stats = process.client.clevertap_stats()
+    assert stats["uploads"]["duplicate_events"] == 0
+    assert sum(stats["faults_injected"][kind] for kind in ("5xx", "429", "reset")) > 0
+    assert run.summary["retries"] > 0
+    assert run.states == [{"bookmarks": {"pings": 200}}]
+
+
+@pytest.mark.parametrize("concurrency", [3, 15])
+def test_uploads_in_flight_never_exceed_max_concurrency(
+    sandbox_factory, files, concurrency
+) -> None:
+    process = sandbox_factory(latency_ms=60)
+    config = config_for(
+        process,
+        files,
+        stream_mappings={"pings": EVENTS},
+        batch_size_rows=20,
+        max_concurrency=concurrency,
+    )
+    run_target(config, events(1500, users=300))
+    stats = process.client.clevertap_stats()
+    assert 1 < stats["max_concurrent"]["upload"] <= concurrency
+    assert stats["http_429"] == 0
+    assert stored_numbers(process.client) == list(range(1500))
+
+
+def test_updates_of_one_profile_arrive_in_input_order(sandbox_factory, files) -> None:
+    process = sandbox_factory(latency_ms=5)
+    config = config_for(
+        process,
+        files,
+        stream_mappings={"updates": {"identity": "user"}},
+        batch_size_rows=7,
+        max_concurrency=8,
+    )
+    updates = [{"user": f"u-{n % 10}", "seq": n} for n in range(400)]
+    run_target(
+        config,
+        [schema("updates", {"user": {}, "seq": {}}), *(record("updates", u) for u in updates)],
+    )
+    final = {p["identity"]: p["profileData"]["seq"] for p in process.client.clevertap_profiles()}
+    assert final == {f"u-{k}": 390 + k for k in range(10)}
+
+
+def test_no_state_is_emitted_when_a_batch_cannot_be_delivered(sandbox_factory, files) -> None:
+    process = sandbox_factory(fault_5xx=1.0)
+    config = config_for(process, files, stream_mappings={"pings": EVENTS}, max_retries=1)
+    with pytest.raises(DeliveryError, match="not delivered after 2 attempt") as caught:
+        run_target(config, events(10))
+    assert "No STATE was emitted" in str(caught.value)
+
+
+def test_state_waits_for_the_records_before_it(sandbox_factory, files, capsys) -> None:
+    process = sandbox_factory(latency_ms=150)
+    config = config_for(process, files, stream_mappings={"pings": EVENTS}, batch_size_rows=10)
+    run = run_target(config, events(120))
+    # When the only STATE line appears, every record before it is already stored.
+    assert run.states == [{"bookmarks": {"pings": 120}}]
+    assert len(process.client.clevertap_uploaded_events()) == 120
+
+
+def test_dry_run_validates_and_stores_nothing(config, sandbox_client, tmp_path) -> None:
+    config.update(stream_mappings={"pings": EVENTS}, dry_run=True)
+    run = run_target(config, events(30))
+    assert sandbox_client.clevertap_uploaded_events() == []
+    log = sandbox_client.clevertap_upload_log()
+    assert log
+    assert all(entry["dry_run"] for entry in log)
+    assert run.summary["dry_run"] is True
+    assert run.summary["delivered"] == 30
+    assert "journal" not in run.summary
+    assert not (tmp_path / "journal.sqlite").exists()
+
+
+def test_wrong_passcode_stops_with_a_credentials_message(config, sandbox_client) -> None:
+    config.update(stream_mappings={"pings": EVENTS}, passcode="definitely-not-it")
+    with pytest.raises(DeliveryError) as caught:
+        run_target(config, events(3))
+    message = str(caught.value)
+    assert "HTTP 401" in message
+    assert "account_id and passcode" in message
+    assert "region" in message
+    assert "definitely-not-it" not in message
+    assert sandbox_client.clevertap_uploaded_events() == []
+
+
+@pytest.fixture
+def scripted():
+    servers: list[ScriptedCleverTap] = []
+
+    def start(script) -> ScriptedCleverTap:
+        server = ScriptedCleverTap(script)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def _scripted_config(server: ScriptedCleverTap, files: dict) -> dict:
+    return {
+        "account_id": "ACC",
+        "passcode": "scripted-passcode",
+        "api_url": server.url,
+        "stream_mappings": {"pings": EVENTS},
+        "max_concurrency": 1,
+        **files,
+    }
+
+
+def test_malformed_request_is_bisected_to_the_record(scripted, files) -> None:
+    def malformed_when_poisoned(records, attempt):
+        if any(r["evtData"]["n"] == 13 for r in records):
+            return answer({"status": "fail", "error": "Malformed request", "code": 400}, 400)
+        return answer({"status": "success", "processed": len(records), "unprocessed": []})
+
+    server = scripted(malformed_when_poisoned)
+    run = run_target(_scripted_config(server, files), events(20))
+    assert [r["record"]["n"] for r in run.rejects] == [13]
+    assert run.rejects[0]["rule"] == "request_refused"
+    delivered = sorted(
+        r["evtData"]["n"]
+        for batch in server.requests
+        if not any(r["evtData"]["n"] == 13 for r in batch)
+        for r in batch
+    )
+    assert delivered == [n for n in range(20) if n != 13]
+    assert run.summary["batch_splits"] > 0
+
+
+def test_retry_after_is_honoured(scripted, files) -> None:
+    def busy_once(records, attempt):
+        if attempt == 1:
+            status, body, headers = answer({"status": "fail", "code": 429}, 429)
+            return status, body, {**headers, "Retry-After": "1"}
+        return answer({"status": "success", "processed": len(records), "unprocessed": []})
+
+    server = scripted(busy_once)
+    run = run_target(_scripted_config(server, files), events(5))
+    assert len(server.requests) == 2
+    assert run.summary["retries"] == 1
+
+
+def test_unreadable_success_stops_instead_of_resending(scripted, files) -> None:
+    server = scripted(lambda records, attempt: (200, b"<html>proxy</html>", {}))
+    with pytest.raises(DeliveryError, match="not JSON"):
+        run_target(_scripted_config(server, files), events(5))
+    assert len(server.requests) == 1
+
+
+def test_refusal_without_a_record_number_stops_instead_of_guessing(scripted, files) -> None:
+    def vague(records, attempt):
+        entry = {"status": "fail", "code": 555, "error": "Something went wrong"}
+        return answer({"status": "partial", "processed": len(records) - 1, "unprocessed": [entry]})
+
+    server = scripted(vague)
+    with pytest.raises(DeliveryError, match="without saying which"):
+        run_target(_scripted_config(server, files), events(5))
+
+
+def test_upload_request_shape(scripted, files) -> None:
+    server = scripted(
+        lambda records, attempt: answer(
+            {"status": "success", "processed": len(records), "unprocessed": []}
+        )
+    )
+    run_target(_scripted_config(server, files), events(3, users=1))
+    assert server.paths == ["/1/upload"]
+    headers = server.headers[0]
+    assert headers["X-CleverTap-Account-Id"] == "ACC"
+    assert headers["X-CleverTap-Passcode"] == "scripted-passcode"
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert server.requests[0] == [
+        {"type": "event", "identity": "u-0", "evtName": "Ping", "evtData": {"n": n}}
+        for n in range(3)
+    ]

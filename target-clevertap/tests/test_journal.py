@@ -1,0 +1,193 @@
+"""The delivery journal: no event uploaded twice across runs, and honest handling of crashes."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+from clevertap_testkit import record, run_target, schema, segment_messages
+from target_clevertap.journal import DeliveryJournal, Seen
+
+EVENTS = {"kind": "event", "identity": "user", "event_name": "Ping"}
+
+
+def pings(count: int) -> list[dict]:
+    return [
+        schema("pings", {"user": {}, "n": {}}, ["n"]),
+        *(record("pings", {"user": f"u-{n % 7}", "n": n}) for n in range(count)),
+    ]
+
+
+# -- the journal on its own -----------------------------------------------------------------------
+
+
+def test_states_within_a_run_and_across_runs(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    first = DeliveryJournal(path, max_entries=100, max_age_days=1)
+    a, b, c = b"a" * 16, b"b" * 16, b"c" * 16
+    assert first.seen(a) is Seen.NEW
+    first.mark_pending([a, b, c])
+    assert first.seen(a) is Seen.IN_THIS_RUN
+    first.mark_delivered([a])
+    first.forget([c])
+    assert (first.seen(a), first.seen(b), first.seen(c)) == (
+        Seen.DELIVERED,
+        Seen.IN_THIS_RUN,
+        Seen.NEW,
+    )
+    first.close()
+    time.sleep(0.001)  # a later run gets a later run id
+
+    second = DeliveryJournal(path, max_entries=100, max_age_days=1)
+    assert (second.seen(a), second.seen(b), second.seen(c)) == (
+        Seen.DELIVERED,
+        Seen.UNCERTAIN,
+        Seen.NEW,
+    )
+    assert (second.stats.entries_at_start, second.stats.pending_at_start) == (2, 1)
+    second.close()
+
+
+def test_entries_are_bounded_by_age_and_count(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = DeliveryJournal(path, max_entries=100, max_age_days=1)
+    journal.mark_delivered([bytes([n]) * 16 for n in range(6)])
+    journal.close()
+    with sqlite3.connect(path) as db:  # two entries from last week, the rest spread over today
+        for n in range(6):
+            age = 8 * 86400 if n < 2 else (6 - n) * 60
+            db.execute(
+                "UPDATE uploads SET at = ? WHERE fingerprint = ?",
+                (time.time() - age, bytes([n]) * 16),
+            )
+
+    pruned = DeliveryJournal(path, max_entries=3, max_age_days=7)
+    assert pruned.stats.pruned_at_start == 3  # 2 too old, then the oldest of the remaining 4
+    assert [pruned.seen(bytes([n]) * 16) for n in range(6)] == [Seen.NEW] * 3 + [Seen.DELIVERED] * 3
+    pruned.close()
+
+
+def test_concurrent_writers_lose_nothing(tmp_path) -> None:
+    journal = DeliveryJournal(tmp_path / "j.sqlite", max_entries=10**6, max_age_days=1)
+
+    def write(lane: int) -> None:
+        for batch in range(20):
+            fps = [f"{lane}-{batch}-{i}".encode().ljust(16, b"_") for i in range(50)]
+            journal.mark_pending(fps)
+            journal.mark_delivered(fps)
+
+    threads = [threading.Thread(target=write, args=(lane,)) for lane in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert journal.counts() == {"pending": 0, "delivered": 8 * 20 * 50}
+    journal.close()
+
+
+def test_journal_uses_wal(tmp_path) -> None:
+    DeliveryJournal(tmp_path / "j.sqlite", max_entries=10, max_age_days=1).close()
+    with sqlite3.connect(tmp_path / "j.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+# -- the journal in runs --------------------------------------------------------------------------
+
+
+def test_rerun_uploads_no_event_twice(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"pings": EVENTS}
+    run_target(config, pings(60))
+    again = run_target(config, pings(60))
+    assert len(sandbox_client.clevertap_uploaded_events()) == 60
+    assert sandbox_client.clevertap_stats()["uploads"]["duplicate_events"] == 0
+    assert again.summary["skipped_by_reason"] == {"already_delivered": 60}
+    assert again.summary["requests"] == 0
+
+
+def test_rerun_of_segment_archive_skips_events_and_counter_updates(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"segment": {"preset": "segment"}}
+    run_target(config, segment_messages())
+    again = run_target(config, segment_messages())
+    assert len(sandbox_client.clevertap_uploaded_events()) == 13
+    sven = next(p for p in sandbox_client.clevertap_profiles() if p["identity"] == "u-1007")
+    assert sven["profileData"]["Loyalty Points"] == 150  # {"$incr": 150} applied once
+    assert again.summary["skipped_by_reason"] == {"already_delivered": 14}
+    assert again.summary["uploaded_profiles"] == 6  # plain profile upserts are idempotent
+
+
+def test_identical_records_in_one_run_are_sent_once(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"pings": {**EVENTS}}
+    ping = {"user": "u-1", "n": 1}
+    run = run_target(config, [schema("pings", {"user": {}, "n": {}}), *[record("pings", ping)] * 3])
+    assert len(sandbox_client.clevertap_uploaded_events()) == 1
+    assert run.summary["skipped_by_reason"] == {"duplicate_in_this_run": 2}
+
+
+def test_same_content_with_different_keys_is_not_a_duplicate(config, sandbox_client) -> None:
+    config["stream_mappings"] = {
+        "clicks": {"kind": "event", "identity": "user", "event_name": "Click", "exclude": ["id"]}
+    }
+    clicks = [{"id": n, "user": "u-1"} for n in range(3)]
+    run_target(
+        config,
+        [schema("clicks", {"id": {}, "user": {}}, ["id"]), *(record("clicks", c) for c in clicks)],
+    )
+    assert len(sandbox_client.clevertap_uploaded_events()) == 3
+
+
+def test_refused_records_are_forgotten_and_sent_again_later(config, sandbox_client) -> None:
+    config["stream_mappings"] = {
+        "pings": {"kind": "event", "object_id": "user", "event_name": "Ping"}
+    }
+    messages = [schema("pings", {"user": {}}), record("pings", {"user": "not valid!"})]
+    first = run_target(config, messages)
+    again = run_target(config, messages)
+    assert first.rejects[0]["code"] == 526
+    assert [r["code"] for r in again.rejects] == [526, 526]  # file is appended to
+    assert len(sandbox_client.clevertap_upload_log()) == 2
+
+
+def _pretend_last_run_died_mid_upload(path: str) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE uploads SET state = 0, run = run - 1")
+
+
+def test_uncertain_records_are_rejected_by_default(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"pings": EVENTS}
+    run_target(config, pings(10))
+    _pretend_last_run_died_mid_upload(config["journal_path"])
+    again = run_target(config, pings(10))
+    assert len(sandbox_client.clevertap_uploaded_events()) == 10
+    assert [r["rule"] for r in again.rejects] == ["delivery_uncertain"] * 10
+    assert again.summary["journal"]["uncertain_at_start"] == 10
+
+
+def test_uncertain_records_can_be_resent(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"pings": EVENTS}
+    run_target(config, pings(10))
+    _pretend_last_run_died_mid_upload(config["journal_path"])
+    config["journal_uncertain"] = "resend"
+    again = run_target(config, pings(10))
+    assert len(sandbox_client.clevertap_uploaded_events()) == 20  # at-least-once: doubled
+    assert again.summary["journal"]["uncertain_resent"] == 10
+    assert again.summary["journal"]["pending"] == 0
+
+
+def test_uncertain_records_can_stop_the_run(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"pings": EVENTS}
+    run_target(config, pings(3))
+    _pretend_last_run_died_mid_upload(config["journal_path"])
+    config["journal_uncertain"] = "fail"
+    with pytest.raises(RuntimeError, match="journal_uncertain is 'fail'"):
+        run_target(config, pings(3))
+    assert len(sandbox_client.clevertap_uploaded_events()) == 3
+
+
+def test_journal_can_be_disabled(config, sandbox_client, tmp_path) -> None:
+    config.update(stream_mappings={"pings": EVENTS}, journal_enabled=False)
+    run_target(config, pings(5))
+    run_target(config, pings(5))
+    assert len(sandbox_client.clevertap_uploaded_events()) == 10
+    assert not (tmp_path / "journal.sqlite").exists()

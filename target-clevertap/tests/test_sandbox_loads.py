@@ -1,0 +1,172 @@
+"""Whole runs against the sandbox: the sample archive, name strategies, CleverTap's own refusals."""
+
+from __future__ import annotations
+
+import pytest
+from clevertap_testkit import record, run_target, schema, segment_messages, state
+
+
+def _profile(profiles: list[dict], identity: str) -> dict:
+    return next(p for p in profiles if p.get("identity") == identity)["profileData"]
+
+
+def test_sample_archive_loads_as_profiles_and_events(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"segment": {"preset": "segment"}}
+    run = run_target(config, [*segment_messages(), state({"bookmarks": {"segment": 23}})])
+
+    events = sandbox_client.clevertap_uploaded_events()
+    assert len(events) == 13
+    assert sorted(e["evtName"] for e in events).count("Charged") == 2
+    charged = next(e for e in events if e["evtData"].get("Charged ID") == "ord-50017")
+    assert charged["identity"] == "u-1001"
+    assert charged["evtData"]["Amount"] == 179.8
+    assert charged["evtData"]["Items"] == [
+        {
+            "product_id": "sku-1042",
+            "sku": "TR2-42",
+            "name": "Trail Runner 2",
+            "price": 89.9,
+            "quantity": 2,
+            "category": "Shoes",
+        }
+    ]
+    anonymous = next(e for e in events if e["evtName"] == "Newsletter Signup Viewed")
+    assert anonymous["objectId"] == "c2d4e6f8-1a3b-4c5d-8e9f-0a1b2c3d4e5f"
+
+    profile = _profile(sandbox_client.clevertap_profiles(), "u-1001")
+    assert profile["Phone"] == "+919876543210"
+    assert profile["Gender"] == "F"
+    assert profile["Industry Of Traits"] == "Retail"
+    assert profile["accountTier"] == "gold"
+
+    assert sorted(r["rule"] for r in run.rejects) == [
+        "invalid_email",
+        "invalid_gender",
+        "unsupported_message_type",
+    ]
+    assert run.summary["received"] == 23
+    assert run.summary["delivered"] == 20
+    assert run.summary["uploaded_events"] == 13
+    assert run.summary["uploaded_profiles"] == 7
+    assert run.states == [{"bookmarks": {"segment": 23}}]
+
+
+def test_segment_names_match_what_segments_destination_creates(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"segment": {"preset": "segment"}}
+    config["property_names"] = "segment"
+    run = run_target(config, segment_messages())
+
+    profile = _profile(sandbox_client.clevertap_profiles(), "u-1001")
+    assert {"industry_of_traits", "plan_type", "first_name", "newsletter_opt_in"} <= set(profile)
+    assert {"Name", "Email", "Phone", "Gender", "DOB", "Photo"} <= set(profile)
+    assert "Industry Of Traits" not in profile
+    checkout = next(
+        e for e in sandbox_client.clevertap_uploaded_events() if e["evtName"] == "Checkout Started"
+    )
+    assert set(checkout["evtData"]) == {"cart_value", "item_count", "currency", "payment_method"}
+    charged = next(
+        e
+        for e in sandbox_client.clevertap_uploaded_events()
+        if e["evtData"].get("Charged ID") == "ord-50017"
+    )
+    assert {"Charged ID", "Amount", "Items"} <= set(charged["evtData"])
+
+    collisions = [r for r in run.rejects if r["rule"] == "property_name_collision"]
+    assert sorted(r["record"]["userId"] for r in collisions) == ["u-1003", "u-1004"]
+    assert "'Industry Of Traits' and 'industry_of_traits'" in collisions[0]["reason"]
+    assert run.summary["property_names"]["collisions"] == 2
+    assert run.summary["property_names"]["renamed_sample"]["Industry Of Traits"] == (
+        "industry_of_traits"
+    )
+
+
+def test_property_names_none_keeps_names_as_sent(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"segment": {"preset": "segment"}}
+    run_target(config, segment_messages())
+    profile = _profile(sandbox_client.clevertap_profiles(), "u-1003")
+    assert profile["Industry Of Traits"] == "Logistics"
+    assert profile["industry_of_traits"] == "logistics"
+
+
+USERS_SCHEMA = {"id": {"type": "string"}, "Age": {}, "Email": {}, "device": {}}
+
+
+def test_records_only_clevertap_refuses_are_mapped_back_by_position(config, sandbox_client) -> None:
+    # Rules the target leaves to CleverTap: objectId format (526), the sandbox's stricter Age
+    # range and e-mail top-level domain; each refused record must come back as itself.
+    rows = [{"id": f"u-{n}", "Age": 30} for n in range(10)]
+    rows[1] = {"id": "u-1", "Age": 130}
+    rows[4] = {"id": "u-4", "Email": "someone@example.c"}
+    rows[8] = {"id": "u-8", "device": "not a valid id!"}
+    config["stream_mappings"] = {
+        "users": {"identity": "id"},
+        "devices": {"object_id": "device", "exclude": ["id"]},
+    }
+    config["max_concurrency"] = 1  # one lane: the users go in one request, in input order
+    messages = [schema("users", USERS_SCHEMA, ["id"])]
+    messages += [record("users", r) for r in rows if "device" not in r]
+    messages += [schema("devices", USERS_SCHEMA, ["id"]), record("devices", rows[8])]
+    run = run_target(config, messages)
+
+    refused = {r["record"]["id"]: (r["rule"], r["code"], r["field"]) for r in run.rejects}
+    assert refused == {
+        "u-1": ("invalid_age", 520, "Age"),
+        "u-4": ("invalid_email", 515, "Email"),
+        "u-8": ("invalid_object_id", 526, "objectId"),
+    }
+    stored = {p.get("identity") for p in sandbox_client.clevertap_profiles()}
+    assert stored == {f"u-{n}" for n in (0, 2, 3, 5, 6, 7, 9)}
+    log = sandbox_client.clevertap_upload_log()
+    assert [(entry["status"], entry["processed"]) for entry in log] == [("partial", 7)]
+    assert run.summary["delivered"] == 7
+    assert run.summary["rejected_by_rule"] == {
+        "invalid_age": 1,
+        "invalid_email": 1,
+        "invalid_object_id": 1,
+    }
+
+
+def test_a_request_clevertap_refuses_entirely_is_settled_record_by_record(
+    config, sandbox_client
+) -> None:
+    config["stream_mappings"] = {"devices": {"object_id": "device"}}
+    config["max_concurrency"] = 1
+    devices = [{"device": f"bad id {n}!"} for n in range(3)]
+    run = run_target(
+        config,
+        [schema("devices", {"device": {}}), *(record("devices", d) for d in devices)],
+    )
+    assert [entry["status"] for entry in sandbox_client.clevertap_upload_log()] == ["fail"]
+    assert sorted(r["record"]["device"] for r in run.rejects) == [d["device"] for d in devices]
+    assert {r["code"] for r in run.rejects} == {526}
+    assert run.summary["delivered"] == 0
+
+
+def test_local_rejections_cost_no_request(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"users": {"identity": "id"}}
+    bad = [{"id": "u-1", "Email": "nope"}, {"id": "u-2", "Gender": "x"}, {"id": ""}]
+    run = run_target(
+        config,
+        [schema("users", USERS_SCHEMA | {"Gender": {}}, ["id"])]
+        + [record("users", r) for r in bad],
+    )
+    assert sandbox_client.clevertap_upload_log() == []
+    assert len(run.rejects) == 3
+
+
+@pytest.mark.parametrize("policy", ["continue", "fail"])
+def test_on_rejected_policy(config, sandbox_client, policy) -> None:
+    config["stream_mappings"] = {"users": {"identity": "id"}}
+    config["on_rejected"] = policy
+    messages = [
+        schema("users", USERS_SCHEMA, ["id"]),
+        record("users", {"id": "u-1", "Email": "nope"}),
+        record("users", {"id": "u-2", "Email": "ok@example.com"}),
+    ]
+    if policy == "continue":
+        run = run_target(config, messages)
+        assert run.summary["delivered"] == 1
+        return
+    with pytest.raises(RuntimeError, match="on_rejected is 'fail'"):
+        run_target(config, messages)
+    assert sandbox_client.clevertap_profiles() == []
