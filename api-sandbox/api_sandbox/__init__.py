@@ -1,1 +1,29 @@
-"""api_sandbox."""
+"""Local emulators of the CleverTap REST API and the Segment HTTP Tracking API.
+
+Imports are lazy so the server process (`python -m api_sandbox serve`) does not pay for
+`requests`, which only the client side needs.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from api_sandbox.client import SandboxClient
+    from api_sandbox.process import SandboxProcess
+    from api_sandbox.settings import SandboxSettings
+
+__all__ = ["SandboxClient", "SandboxProcess", "SandboxSettings"]
+
+_HOMES = {
+    "SandboxClient": "api_sandbox.client",
+    "SandboxProcess": "api_sandbox.process",
+    "SandboxSettings": "api_sandbox.settings",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'api_sandbox' has no attribute {name!r}")

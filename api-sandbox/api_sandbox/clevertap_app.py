@@ -1,0 +1,157 @@
+"""The CleverTap emulator: routes plus the per-request pipeline every vendor endpoint shares.
+
+Pipeline: auth (401) -> concurrency family (429 beyond 3 export / 15 upload in flight) ->
+latency -> injected fault -> handler. Latency and slow faults count as in-flight time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from api_sandbox import clevertap_reads as reads
+from api_sandbox.clevertap_export import EXPORT_PATHS, IN_PROGRESS, export_handler
+from api_sandbox.clevertap_upload import upload
+from api_sandbox.http_common import SERVER, STATE, abort_connection, json_body, query_params
+from api_sandbox.inspection import add_inspection_routes
+
+if TYPE_CHECKING:
+    from api_sandbox.state import SandboxState, ServerTraffic
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+UNAUTHORIZED = {"status": "fail", "error": "Account ID is not valid", "code": 401}
+TOO_MANY = {"status": "fail", "error": "Too many concurrent requests", "code": 429}
+SERVER_ERRORS = (500, 502, 503, 504)
+
+EXPORT_FAMILY = frozenset(
+    {
+        "/1/events.json",
+        "/1/profiles.json",
+        "/1/profile.json",
+        "/1/counts/events.json",
+        "/1/counts/profiles.json",
+        "/1/counts/trends.json",
+        "/1/counts/top.json",
+        "/1/now.json",
+        "/1/targets/list.json",
+        "/1/targets/result.json",
+        "/1/message/report.json",
+    }
+)
+
+
+def _family(path: str) -> str | None:
+    if path == "/1/upload":
+        return "upload"
+    return "export" if path in EXPORT_FAMILY else None
+
+
+async def _guarded(
+    request: web.Request, handler: Handler, state: SandboxState, traffic: ServerTraffic
+) -> web.StreamResponse | None:
+    """Run one API request through auth, limits, latency and faults; None = connection reset."""
+    settings = state.settings
+    headers = request.headers
+    if (
+        headers.get("X-CleverTap-Account-Id") != settings.account_id
+        or headers.get("X-CleverTap-Passcode") != settings.passcode
+    ):
+        return json_body(UNAUTHORIZED, 401)
+    family = _family(request.path)
+    gate = traffic.gates[family] if family else None
+    if gate is not None and not gate.try_enter():
+        return json_body(TOO_MANY, 429)
+    chain: int | None = None
+    try:
+        is_page = request.path in EXPORT_PATHS and "cursor" in query_params(request)
+        if is_page:
+            cursor = state.cursors.decode(query_params(request)["cursor"])
+            if cursor is not None:
+                if cursor.chain in state.chains_in_flight:
+                    state.cursor_stats["chain_overlaps"] += 1
+                    return json_body(IN_PROGRESS)
+                chain = cursor.chain
+                state.chains_in_flight.add(chain)
+        faults = traffic.faults
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        kinds = (
+            ("reset", "5xx", "429", "slow", "in_progress")
+            if is_page
+            else ("reset", "5xx", "429", "slow")
+        )
+        fault = faults.draw(kinds)
+        if fault == "reset":
+            abort_connection(request)
+            return None
+        if fault == "5xx":
+            status = faults.pick(SERVER_ERRORS)
+            return json_body(
+                {"status": "fail", "error": "Internal Server Error", "code": status}, status
+            )
+        if fault == "429":
+            return json_body(TOO_MANY, 429)
+        if fault == "in_progress":
+            return json_body(IN_PROGRESS)
+        if fault == "slow":
+            await asyncio.sleep(faults.slow_ms / 1000)
+        return await handler(request)
+    finally:
+        if gate is not None:
+            gate.leave()
+        if chain is not None:
+            state.chains_in_flight.discard(chain)
+
+
+@web.middleware
+async def clevertap_pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Apply the vendor pipeline to API paths and count every answer by endpoint and status."""
+    if request.path.startswith("/_sandbox/"):
+        return await handler(request)
+    state = request.app[STATE]
+    traffic = state.traffic["clevertap"]
+    try:
+        response = await _guarded(request, handler, state, traffic)
+    except web.HTTPException as error:
+        response = json_body(
+            {"status": "fail", "error": error.reason, "code": error.status}, error.status
+        )
+    endpoint = f"{request.method} {request.path}"
+    if response is None:
+        traffic.requests.count(endpoint, 0)
+        # The connection is already aborted: aiohttp fails to write this, quietly.
+        return web.Response(status=500)
+    traffic.requests.count(endpoint, response.status)
+    return response
+
+
+def build_clevertap_app(state: SandboxState) -> web.Application:
+    """The aiohttp application of the CleverTap emulator."""
+    app = web.Application(middlewares=[clevertap_pipeline], client_max_size=64 * 1024 * 1024)
+    app[STATE] = state
+    app[SERVER] = "clevertap"
+    for path, kind in EXPORT_PATHS.items():
+        handler = export_handler(kind)
+        app.router.add_route("POST", path, handler)
+        app.router.add_route("GET", path, handler)
+    app.router.add_get("/1/profile.json", reads.profile_by_id)
+    for path, handler in (
+        ("/1/counts/events.json", reads.event_counts),
+        ("/1/counts/profiles.json", reads.profile_counts),
+        ("/1/counts/trends.json", reads.trends),
+        ("/1/counts/top.json", reads.top_counts),
+    ):
+        app.router.add_route("POST", path, handler)
+        app.router.add_route("GET", path, handler)
+    app.router.add_post("/1/now.json", reads.now_counts)
+    app.router.add_post("/1/targets/list.json", reads.campaigns_list)
+    app.router.add_post("/1/targets/result.json", reads.campaign_result)
+    app.router.add_post("/1/message/report.json", reads.message_report)
+    app.router.add_get("/getSchema", reads.get_schema)
+    app.router.add_post("/1/upload", upload)
+    add_inspection_routes(app)
+    return app

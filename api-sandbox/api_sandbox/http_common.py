@@ -1,0 +1,53 @@
+"""Small HTTP helpers shared by both emulators."""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from aiohttp import web
+
+from api_sandbox.state import SandboxState
+
+STATE = web.AppKey("state", SandboxState)
+SERVER = web.AppKey("server", str)
+
+CLEVERTAP_JSON = "application/json;charset=utf-8"
+
+
+def json_bytes(body: bytes, status: int = 200, content_type: str = CLEVERTAP_JSON) -> web.Response:
+    """A response from pre-serialised JSON (the fast path for export pages)."""
+    return web.Response(body=body, status=status, headers={"Content-Type": content_type})
+
+
+def json_body(payload: Any, status: int = 200, content_type: str = CLEVERTAP_JSON) -> web.Response:
+    """A JSON response."""
+    return json_bytes(orjson.dumps(payload), status, content_type)
+
+
+def query_params(request: web.Request) -> dict[str, str]:
+    """Query parameters decoded exactly once (so a doubly-encoded cursor stays visibly wrong)."""
+    return dict(parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True))
+
+
+def parse_object(raw: bytes) -> dict[str, Any] | None:
+    """A JSON object body, or None when it is not valid JSON or not an object."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def abort_connection(request: web.Request) -> None:
+    """Drop the TCP connection with a reset and no response (the "connection reset" fault)."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
