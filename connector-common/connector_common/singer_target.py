@@ -307,6 +307,8 @@ class DeliveryTarget(Target):
 
     def _raise_if_rejected(self) -> None:
         if self._reject_error is not None:
+            if self._rejects is not None:
+                self._rejects.close()  # the rejected record must be on disk before the run stops
             raise RuntimeError(self._reject_error)
 
     def _reject_line(self, number: int, line: str, reason: str) -> None:

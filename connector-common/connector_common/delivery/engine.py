@@ -228,14 +228,21 @@ class DeliveryEngine:
         if self._before_send is not None:
             self._before_send(items)
         started = time.monotonic()
-        attempt = 0
+        # Optional transport attribute: a header telling the server which retry this is.
+        retry_header: str | None = getattr(self.transport, "retry_count_header", None)
+        attempt = failures = 0
         while True:
             attempt += 1
             with self._lock:
                 self.stats.requests += 1
                 self._in_flight += 1
+            sent_headers = (
+                {**headers, retry_header: str(attempt - 1)}
+                if retry_header and attempt > 1
+                else headers
+            )
             try:
-                response = self.transport.send(self._session(), body, headers)
+                response = self.transport.send(self._session(), body, sent_headers)
                 answer = self.transport.read_answer(response, items)
             except _NETWORK_ERRORS as exc:
                 answer = BatchAnswer(Verdict.RETRY, f"network error: {type(exc).__name__}")
@@ -250,10 +257,11 @@ class DeliveryEngine:
                 msg = f"batch of {len(items)} record(s) refused: {answer.message}"
                 raise DeliveryError(msg)
             elapsed = time.monotonic() - started
-            # Server-provided waits do not use up the retry budget (analytics-python 2.4).
-            counted = answer.retry_after is None
-            retries_used = attempt if counted else attempt - 1
-            if retries_used > self.retry.max_retries or elapsed > self.retry.max_total_seconds:
+            # Server-provided waits do not use up the retry budget (analytics-python 2.4); they
+            # are bounded by max_total_seconds only.
+            if answer.retry_after is None:
+                failures += 1
+            if failures > self.retry.max_retries or elapsed > self.retry.max_total_seconds:
                 msg = (
                     f"batch of {len(items)} record(s) not delivered after {attempt} attempt(s) "
                     f"over {elapsed:.0f} s: {answer.message}"
@@ -262,7 +270,7 @@ class DeliveryEngine:
             wait = (
                 answer.retry_after
                 if answer.retry_after is not None
-                else self.retry.backoff(attempt)
+                else self.retry.backoff(failures)
             )
             with self._lock:
                 self.stats.retries += 1

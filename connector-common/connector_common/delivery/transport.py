@@ -56,7 +56,11 @@ class BatchAnswer:
 
 
 class Transport(t.Protocol):
-    """A vendor's batch endpoint. Implementations must be safe to call from several threads."""
+    """A vendor's batch endpoint. Implementations must be safe to call from several threads.
+
+    Optional attribute ``retry_count_header`` (str): when set, the engine adds that header with the
+    retry number (1, 2, ...) to every retry of a batch (Segment's ``X-Retry-Count``).
+    """
 
     max_items: int
     max_bytes: int

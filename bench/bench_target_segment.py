@@ -1,0 +1,379 @@
+"""target-segment vs Segment's own segment-analytics-python 2.4.0, against the same sandbox.
+
+Both deliver the same N track/identify messages to the sandbox's Segment emulator, each in its own
+process, timed from process start to exit; runs alternate and repeat, medians are compared.
+"Delivered/s" counts messages the sandbox accepted (deduplicated by messageId), so a message the
+library dropped (full queue, failed batch) does not count as throughput. A fault run injects
+5xx, 429 and connection resets and counts messages lost (sent - accepted).
+
+    .venv/bin/python bench/bench_target_segment.py [--quick] [--messages N] [--repeats R]
+
+Writes bench/results/target_segment.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import typing as t
+from pathlib import Path
+
+from api_sandbox import SandboxProcess
+
+WRITE_KEY = "bench-write-key-0001"
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results" / "target_segment.json"
+TARGET_BIN = str(Path(sys.executable).parent / "target-segment")
+EVENTS = ("Product Viewed", "Added To Cart", "Charged", "App Launched", "Search")
+FAULTS = {"fault_5xx": 0.10, "fault_429": 0.05, "fault_reset": 0.02}
+LIBRARY_SETTINGS: dict[str, dict[str, t.Any]] = {
+    "library_default": {},  # thread=1, upload_size=100, max_queue_size=10000, gzip off
+    "library_best": {"thread": 8, "upload_size": 500, "max_queue_size": 1_000_000, "gzip": True},
+}
+
+
+def make_messages(count: int) -> list[dict[str, t.Any]]:
+    """Deterministic calls: 80 % track, 20 % identify, realistic property counts."""
+    base = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    calls: list[dict[str, t.Any]] = []
+    for seq in range(count):
+        user = f"user-{seq % 5000}"
+        at = (base + dt.timedelta(seconds=seq * 7)).isoformat()
+        if seq % 5:
+            calls.append(
+                {
+                    "kind": "track",
+                    "seq": seq,
+                    "user_id": user,
+                    "event": EVENTS[seq % len(EVENTS)],
+                    "ts": at,
+                    "properties": {
+                        "seq": seq,
+                        "CT Source": "Mobile",
+                        "CT App Version": "5.3.1",
+                        "price": round(seq * 0.37 % 500, 2),
+                        "currency": "INR",
+                        "category": f"cat-{seq % 17}",
+                        "in_stock": bool(seq % 3),
+                        "session_source": "Direct",
+                    },
+                }
+            )
+        else:
+            calls.append(
+                {
+                    "kind": "identify",
+                    "seq": seq,
+                    "user_id": user,
+                    "traits": {
+                        "seq": seq,
+                        "email": f"{user}@example.com",
+                        "name": f"Name {seq}",
+                        "plan": ("free", "plus", "pro")[seq % 3],
+                        "points": seq % 997,
+                        "city": "Pune",
+                        "Marketing Opt In": bool(seq % 2),
+                    },
+                }
+            )
+    return calls
+
+
+def write_singer_file(calls: list[dict[str, t.Any]], path: Path) -> None:
+    """The same calls as a tap's output: an events stream and a users stream."""
+    obj = {"type": ["object", "null"]}
+    string = {"type": ["string", "null"]}
+    with path.open("w", encoding="utf-8") as out:
+        out.write(
+            json.dumps(
+                {
+                    "type": "SCHEMA",
+                    "stream": "events",
+                    "key_properties": ["seq"],
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "seq": {"type": "integer"},
+                            "user_id": string,
+                            "event": string,
+                            "ts": {"type": ["string", "null"], "format": "date-time"},
+                            "properties": obj,
+                        },
+                    },
+                }
+            )
+            + "\n"
+        )
+        out.write(
+            json.dumps(
+                {
+                    "type": "SCHEMA",
+                    "stream": "users",
+                    "key_properties": ["seq"],
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "seq": {"type": "integer"},
+                            "user_id": string,
+                            "traits": obj,
+                        },
+                    },
+                }
+            )
+            + "\n"
+        )
+        for call in calls:
+            stream = "events" if call["kind"] == "track" else "users"
+            values = {k: v for k, v in call.items() if k != "kind"}
+            out.write(json.dumps({"type": "RECORD", "stream": stream, "record": values}) + "\n")
+        out.write(json.dumps({"type": "STATE", "value": {"done": len(calls)}}) + "\n")
+
+
+def target_config(segment_url: str, work: Path) -> dict[str, t.Any]:
+    """target-segment with its defaults, mapping the two streams."""
+    return {
+        "write_key": WRITE_KEY,
+        "api_url": segment_url,
+        "settings_url": segment_url,
+        "rejected_records_path": str(work / "rejected.jsonl"),
+        "stream_mappings": {
+            "events": {
+                "type": "track",
+                "event": "event",
+                "user_id": "user_id",
+                "timestamp": "ts",
+                "properties": "properties",
+            },
+            "users": {"type": "identify", "user_id": "user_id", "traits": "traits"},
+        },
+    }
+
+
+# -- the library, in its own process ------------------------------------------------------------
+
+
+def library_worker(calls_path: str, host: str, settings_json: str) -> None:
+    """Enqueue every call, flush, shut down; print what the library reported."""
+    from segment.analytics import Client
+
+    logging.getLogger("segment").setLevel(logging.CRITICAL)  # "queue is full" once per message
+    errors = {"batches": 0, "messages": 0}
+
+    def on_error(_exc: Exception, batch: list[t.Any]) -> None:
+        errors["batches"] += 1
+        errors["messages"] += len(batch)
+
+    calls = json.loads(Path(calls_path).read_text())
+    client = Client(WRITE_KEY, host=host, on_error=on_error, **json.loads(settings_json))
+    refused = 0
+    for call in calls:
+        if call["kind"] == "track":
+            ok, _ = client.track(
+                user_id=call["user_id"],
+                event=call["event"],
+                properties=call["properties"],
+                timestamp=dt.datetime.fromisoformat(call["ts"]),
+            )
+        else:
+            ok, _ = client.identify(user_id=call["user_id"], traits=call["traits"])
+        refused += 0 if ok else 1
+    client.flush()
+    client.shutdown()
+    print(json.dumps({"refused_by_queue": refused, "failed_batches": errors["batches"]}))
+
+
+# -- one timed run -------------------------------------------------------------------------------
+
+
+def run_library(name: str, calls_path: Path, sandbox: SandboxProcess) -> dict[str, t.Any]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--library-worker",
+            str(calls_path),
+            sandbox.segment_url,
+            json.dumps(LIBRARY_SETTINGS[name]),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=3600,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} failed: {done.stderr[-2000:]}")
+    return {"seconds": seconds, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def run_target(singer_path: Path, config_path: Path) -> dict[str, t.Any]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [TARGET_BIN, "--config", str(config_path), "--input", str(singer_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=3600,
+    )
+    seconds = time.perf_counter() - started
+    summary: dict[str, t.Any] = next(
+        (
+            json.loads(line.split("Run summary: ", 1)[1])
+            for line in done.stderr.splitlines()
+            if "Run summary: " in line
+        ),
+        {},
+    )
+    return {
+        "seconds": seconds,
+        "exit_code": done.returncode,
+        "retries": summary.get("retries"),
+        "requests": summary.get("requests"),
+    }
+
+
+def timed_run(
+    name: str, sandbox: SandboxProcess, files: dict[str, Path], latency_ms: int, faults: bool
+) -> dict[str, t.Any]:
+    client = sandbox.client
+    client.reset()
+    client.set_latency(latency_ms, server="segment")
+    if faults:
+        client.set_faults(
+            server="segment",
+            fault_5xx=FAULTS["fault_5xx"],
+            fault_429=FAULTS["fault_429"],
+            fault_reset=FAULTS["fault_reset"],
+        )
+    if name == "target_segment":
+        result = run_target(files["singer"], files["config"])
+    else:
+        result = run_library(name, files["calls"], sandbox)
+    stats = client.segment_stats()
+    sent = int(files["count"].read_text())
+    result |= {
+        "accepted": stats["accepted"],
+        "lost": sent - stats["accepted"],
+        "duplicates_dropped": stats["duplicates"],
+        "delivered_per_second": stats["accepted"] / result["seconds"],
+        "requests_by_status": stats["requests"].get("POST /v1/batch", {}),
+        "max_concurrent": stats.get("max_concurrent"),
+    }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer messages and repetitions")
+    parser.add_argument(
+        "--messages", type=int, help="messages per run (default 50000; quick 10000)"
+    )
+    parser.add_argument("--repeats", type=int, help="runs per contender and latency (default 3)")
+    parser.add_argument("--latencies", default="100,0", help="sandbox latencies in ms")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--library-worker", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.library_worker:
+        library_worker(*args.library_worker)
+        return
+    count = args.messages or (10_000 if args.quick else 50_000)
+    repeats = args.repeats or (2 if args.quick else 3)
+    latencies = [int(x) for x in args.latencies.split(",")]
+    contenders = ["target_segment", *LIBRARY_SETTINGS]
+
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-segment-") as tmp,
+        SandboxProcess(write_key=WRITE_KEY) as sandbox,
+    ):
+        work = Path(tmp)
+        calls = make_messages(count)
+        files = {
+            "calls": work / "calls.json",
+            "singer": work / "input.singer",
+            "config": work / "config.json",
+            "count": work / "count.txt",
+        }
+        files["calls"].write_text(json.dumps(calls))
+        write_singer_file(calls, files["singer"])
+        files["config"].write_text(json.dumps(target_config(sandbox.segment_url, work)))
+        files["count"].write_text(str(count))
+
+        runs: dict[str, dict[str, list[dict[str, t.Any]]]] = {}
+        for latency in latencies:
+            for repeat in range(repeats):
+                order = contenders if repeat % 2 == 0 else contenders[::-1]
+                for name in order:
+                    result = timed_run(name, sandbox, files, latency, faults=False)
+                    runs.setdefault(f"{latency}ms", {}).setdefault(name, []).append(result)
+                    print(
+                        f"latency {latency:>3} ms  {name:<16} {result['seconds']:7.2f} s  "
+                        f"{result['delivered_per_second']:9.0f} delivered/s  lost {result['lost']}",
+                        flush=True,
+                    )
+        fault_latency = latencies[0]
+        fault_runs = {}
+        for name in contenders:
+            fault_runs[name] = timed_run(name, sandbox, files, fault_latency, faults=True)
+            print(
+                f"faults, {fault_latency} ms  {name:<16} lost {fault_runs[name]['lost']:>6} of "
+                f"{count}  ({fault_runs[name]['seconds']:.1f} s)",
+                flush=True,
+            )
+
+    summary: dict[str, t.Any] = {}
+    for latency_key, by_name in runs.items():
+        medians = {
+            name: statistics.median(r["delivered_per_second"] for r in results)
+            for name, results in by_name.items()
+        }
+        summary[latency_key] = {
+            "median_delivered_per_second": {k: round(v) for k, v in medians.items()},
+            "median_seconds": {
+                name: round(statistics.median(r["seconds"] for r in results), 3)
+                for name, results in by_name.items()
+            },
+            "max_lost": {
+                name: max(r["lost"] for r in results) for name, results in by_name.items()
+            },
+            "ratio_vs_library_default": round(
+                medians["target_segment"] / medians["library_default"], 2
+            ),
+            "ratio_vs_library_best": round(medians["target_segment"] / medians["library_best"], 2),
+        }
+    output = {
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "messages_per_run": count,
+        "repeats": repeats,
+        "library": "segment-analytics-python 2.4.0",
+        "library_settings": LIBRARY_SETTINGS,
+        "target_settings": "defaults (max_concurrency 8, batch_size_rows 1000, gzip, validation)",
+        "timing": "wall time of each contender's process, start to exit (includes interpreter "
+        "start-up: about 2 s for target-segment, which imports the Singer SDK)",
+        "fault_injection": FAULTS,
+        "summary": summary,
+        "fault_run": {
+            "latency_ms": fault_latency,
+            **{
+                name: {k: r[k] for k in ("lost", "accepted", "seconds")}
+                for name, r in fault_runs.items()
+            },
+        },
+        "runs": runs,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(output, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+    print(f"fault run lost: { {n: r['lost'] for n, r in fault_runs.items()} }")
+    print(f"written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""One sink per stream: records become Segment calls and go to the shared delivery engine."""
+
+from __future__ import annotations
+
+import typing as t
+
+import fastjsonschema
+from connector_common.delivery import Item
+from connector_common.singer_target import DeliverySink, RecordRejectedError
+
+from target_segment.validation import CompiledRecordValidator
+
+if t.TYPE_CHECKING:
+    from singer_sdk.sinks.core import BaseJSONSchemaValidator
+
+    from target_segment.messages import MessageBuilder
+    from target_segment.target import TargetSegment
+
+
+class SegmentSink(DeliverySink):
+    """Maps each record with its stream's mapping; unmapped streams are rejected or ignored."""
+
+    target: TargetSegment
+
+    def setup_mapping(self) -> None:
+        """Resolve this stream's mapping once."""
+        known, mapping = self.target.mappings.for_stream(self.stream_name)
+        self._known = known
+        self._builder: MessageBuilder | None = None
+        if mapping is not None:
+            self._builder = self.target.message_builder(
+                self.stream_name, mapping, self.key_properties
+            )
+        elif not known:
+            self.logger.warning(
+                "Stream '%s' has no entry in stream_mappings and no default_mapping is set: its "
+                "records are rejected (rule unmapped_stream).",
+                self.stream_name,
+            )
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """Compiled validation (schema violations become rejections); the SDK's as a fallback."""
+        if not self.validate_schema:
+            return None
+        try:
+            return CompiledRecordValidator(
+                self.schema, self, validate_formats=self.validate_field_string_format
+            )
+        except fastjsonschema.JsonSchemaDefinitionException as exc:
+            self.logger.info("Using the SDK's slower validator for this schema: %s", exc)
+            return super().get_validator()
+
+    def prepare(self, record: dict[str, t.Any]) -> Item | None:
+        """The record as one call, or None for an ignored stream / a dry run."""
+        builder = self._builder
+        if builder is None:
+            if self._known:  # mapped with type "ignore"
+                self.target.summary.count(self.target.summary.skipped, "ignored_stream")
+                return None
+            raise RecordRejectedError(
+                "unmapped_stream",
+                f"stream '{self.stream_name}' has no entry in stream_mappings and no "
+                "default_mapping is set, so the target does not know which Segment call to make. "
+                f"Add stream_mappings['{self.stream_name}'] (or set default_mapping, or map the "
+                'stream with {"type": "ignore"} to skip it).',
+            )
+        message, payload = builder.build(record)
+        if self.target.dry_run:
+            self.target.note_dry_run(message["type"])
+            return None
+        return Item(
+            payload=payload,
+            stream=self.stream_name,
+            record=record,
+            key=message.get("userId") or message.get("anonymousId"),
+            meta={"type": message["type"]},
+        )

@@ -1,0 +1,257 @@
+"""target-segment: any Singer stream into Segment as spec-compliant calls, none lost or doubled."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import threading
+import typing as t
+from importlib import metadata
+
+import click
+from connector_common.endpoints import checked_base_url
+from connector_common.singer_target import DeliveryTarget
+from singer_sdk.exceptions import ConfigValidationError
+
+from target_segment.mapping import MappingConfigError
+from target_segment.messages import MessageBuilder
+from target_segment.presets import MappingSet
+from target_segment.settings import MAX_BATCH_ROWS, MAX_CONCURRENCY, REGION_URLS, segment_settings
+from target_segment.sinks import SegmentSink
+from target_segment.transport import SegmentTransport
+from target_segment.write_key_check import KeyCheck, check_write_key
+
+if t.TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import PurePath
+
+    from connector_common.delivery import Item
+
+    from target_segment.mapping import StreamMapping
+
+MIN_WRITE_KEY_LENGTH: t.Final = 8
+
+
+def _version() -> str:
+    try:
+        return metadata.version("target-segment")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+class TargetSegment(DeliveryTarget):
+    """Loads Singer records into Segment through the HTTP Tracking API's /v1/batch."""
+
+    name = "target-segment"
+    config_jsonschema = segment_settings().to_dict()
+    default_sink_class = SegmentSink
+    secret_settings = ("write_key",)
+    max_concurrency_limit = MAX_CONCURRENCY
+    max_batch_rows = MAX_BATCH_ROWS
+
+    def __init__(
+        self,
+        *,
+        config: dict[str, t.Any] | PurePath | str | list[PurePath | str] | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        setup_mapper: bool = True,
+    ) -> None:
+        super().__init__(
+            config=config,
+            parse_env_config=parse_env_config,
+            validate_config=validate_config,
+            setup_mapper=setup_mapper,
+        )
+        config_ = self.config
+        write_key = str(config_.get("write_key") or "")
+        self.dry_run = bool(config_.get("dry_run", False))
+        try:
+            if len(write_key.strip()) < MIN_WRITE_KEY_LENGTH:
+                msg = (
+                    f"write_key is empty or shorter than {MIN_WRITE_KEY_LENGTH} characters; copy "
+                    "it from the source's settings in Segment."
+                )
+                raise ValueError(msg)
+            self.mappings = MappingSet(
+                config_.get("stream_mappings"),
+                config_.get("default_mapping"),
+                config_.get("mapping_preset") or "none",
+            )
+            region = config_.get("region") or "us"
+            self.api_url = checked_base_url(config_.get("api_url") or REGION_URLS[region])
+            self.settings_url = checked_base_url(
+                config_.get("settings_url") or "https://cdn.segment.com", setting="settings_url"
+            )
+            self.integrations = self._integrations(config_.get("integrations"))
+            self._check_limits()
+            interval = float(config_.get("state_interval_seconds", 60))
+            if interval <= 0:
+                msg = f"state_interval_seconds must be positive, got {interval}."
+                raise ValueError(msg)
+        except ValueError as exc:  # MappingConfigError is a ValueError too
+            message = self.scrubber.scrub(str(exc))
+            raise ConfigValidationError(message, errors=[message]) from None
+        # The SDK drains every sink and emits the latest STATE once records are this old.
+        self._MAX_RECORD_AGE_IN_MINUTES = interval / 60
+        salt = (
+            config_.get("message_id_salt")
+            or hashlib.sha256(b"target-segment/message-id-salt/" + write_key.encode()).hexdigest()[
+                :32
+            ]
+        )
+        self._salt = salt.encode()
+        self._library = {"name": "target-segment", "version": _version()}
+        self._builders: list[MessageBuilder] = []
+        self._counts_lock = threading.Lock()
+        self._delivered_by_type: dict[str, int] = {}
+        self._dry_run_by_type: dict[str, int] = {}
+
+    def _check_limits(self) -> None:
+        rows = int(self.config.get("batch_size_rows") or MAX_BATCH_ROWS)
+        if not 1 <= rows <= MAX_BATCH_ROWS:
+            msg = (
+                f"batch_size_rows must be 1-{MAX_BATCH_ROWS}, got {rows}: Segment silently "
+                f"drops the messages of a batch past the {MAX_BATCH_ROWS:,}th."
+            )
+            raise ValueError(msg)
+        concurrency = int(self.config.get("max_concurrency") or 1)
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
+            msg = f"max_concurrency must be 1-{MAX_CONCURRENCY}, got {concurrency}."
+            raise ValueError(msg)
+
+    @staticmethod
+    def _integrations(raw: t.Any) -> dict[str, t.Any] | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or not all(isinstance(v, bool | dict) for v in raw.values()):
+            msg = (
+                "integrations must map destination names to true/false (or to a destination's "
+                f'options object), e.g. {{"All": false, "CleverTap": true}}; got {raw!r}.'
+            )
+            raise MappingConfigError(msg)
+        return dict(raw)
+
+    # -- pieces used by the sinks ---------------------------------------------------------------
+
+    def message_builder(
+        self, stream: str, mapping: StreamMapping, key_properties: Sequence[str]
+    ) -> MessageBuilder:
+        """A builder for one stream's calls (kept to report mapping counters)."""
+        strategy = self.config.get("property_names", "none")
+        builder = MessageBuilder(
+            stream=stream,
+            mapping=mapping,
+            key_properties=key_properties,
+            salt=self._salt,
+            library=self._library,
+            integrations=self.integrations,
+            normalize=None if strategy == "none" else self.normalizer.normalize,
+        )
+        self._builders.append(builder)
+        return builder
+
+    def note_dry_run(self, call_type: str) -> None:
+        """Count a call that a dry run built and validated but did not send."""
+        self.summary.count(self.summary.skipped, "dry_run")
+        with self._counts_lock:
+            self._dry_run_by_type[call_type] = self._dry_run_by_type.get(call_type, 0) + 1
+
+    # -- DeliveryTarget hooks -------------------------------------------------------------------
+
+    def build_transport(self) -> SegmentTransport:
+        """Segment's batch endpoint for the configured region or api_url."""
+        return SegmentTransport(
+            base_url=self.api_url,
+            write_key=str(self.config["write_key"]),
+            use_gzip=bool(self.config.get("gzip", True)),
+            timeout=float(self.config.get("request_timeout", 60)),
+            user_agent=f"target-segment/{self._library['version']}",
+        )
+
+    def on_delivered(self, items: Sequence[Item]) -> None:
+        """Count confirmed calls by type."""
+        counts = self._delivered_by_type
+        for item in items:
+            call_type = item.meta["type"]
+            counts[call_type] = counts.get(call_type, 0) + 1
+
+    def extra_summary(self) -> dict[str, t.Any]:
+        """Segment-specific numbers: calls by type, mapping key clashes, where data went."""
+        return {
+            "delivered_by_type": dict(self._delivered_by_type),
+            "dry_run_by_type": dict(self._dry_run_by_type),
+            "mapping_key_clashes": sum(b.key_clashes for b in self._builders),
+            "api_url": self.api_url,
+            "gzip": bool(self.config.get("gzip", True)),
+        }
+
+    # -- the write-key check --------------------------------------------------------------------
+
+    def check_write_key(self) -> KeyCheck:
+        """Ask Segment's settings CDN whether the write key exists."""
+        return check_write_key(
+            self.settings_url,
+            str(self.config["write_key"]),
+            self.scrubber,
+            timeout=float(self.config.get("request_timeout", 60)),
+        )
+
+    def verify_before_start(self) -> None:
+        """Stop before reading input if Segment says the write key does not exist."""
+        if not self.config.get("verify_write_key", True) or self.dry_run:
+            return
+        result = self.check_write_key()
+        if result.known is False:
+            raise click.ClickException(result.message)
+        if result.known is None:
+            self.logger.warning("%s Continuing without the check.", result.message)
+        else:
+            self.logger.info(result.message)
+
+    # -- CLI: `--test` ----------------------------------------------------------------------------
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's target command plus ``--test`` (verify the write key and exit)."""
+        command = super().get_singer_command()
+        command.params.append(
+            click.Option(
+                ["--test"],
+                is_flag=True,
+                default=False,
+                help="Check the connection: verify the write key with Segment and exit.",
+            )
+        )
+        return command
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        file_input: t.IO[str] | None = None,
+        test: bool = False,
+    ) -> None:
+        """Run the target (after the write-key check), or with ``--test`` only check the key."""
+        if about:
+            cls.print_about(about_format)
+            sys.exit(0)
+        cls.print_version(print_fn=cls.logger.info)
+        target = cls(
+            config=config.config if config is not None else None,
+            validate_config=True,
+            parse_env_config=config.parse_env if config is not None else False,
+        )
+        if not test:
+            target.verify_before_start()
+            target.listen(file_input)
+            return
+        result = target.check_write_key()
+        if result.known is True:
+            click.echo(result.message)
+            return
+        target.logger.error("%s", result.message)
+        sys.exit(1)

@@ -1,0 +1,58 @@
+"""Fixtures of target-segment's tests (helpers live in segment_testkit)."""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from segment_testkit import WRITE_KEY, ScriptedSegment
+
+Script = t.Callable[[list[dict[str, t.Any]], int], tuple[int, dict[str, str]]]
+
+
+@pytest.fixture
+def segment_config(sandbox: t.Any, sandbox_client: t.Any, tmp_path: Path) -> dict[str, t.Any]:
+    """A config pointing at the (freshly reset) shared sandbox."""
+    _ = sandbox_client
+    return {
+        "write_key": WRITE_KEY,
+        "api_url": sandbox.segment_url,
+        "settings_url": sandbox.segment_url,
+        "verify_write_key": False,
+        "rejected_records_path": str(tmp_path / "rejected.jsonl"),
+        "summary_path": str(tmp_path / "summary.json"),
+        "max_retries": 3,
+    }
+
+
+@pytest.fixture
+def scripted(
+    tmp_path: Path,
+) -> t.Iterator[t.Callable[..., tuple[ScriptedSegment, dict[str, t.Any]]]]:
+    """Start a ScriptedSegment; returns it with a config pointing at it."""
+    servers: list[ScriptedSegment] = []
+
+    def start(
+        script: t.Callable[[list[dict[str, t.Any]], int], tuple[int, dict[str, str]]],
+    ) -> tuple[ScriptedSegment, dict[str, t.Any]]:
+        server = ScriptedSegment(script)
+        servers.append(server)
+        config = {
+            "write_key": WRITE_KEY,
+            "api_url": server.url,
+            "settings_url": server.url,
+            "verify_write_key": False,
+            "rejected_records_path": str(tmp_path / "rejected.jsonl"),
+            "summary_path": str(tmp_path / "summary.json"),
+            "max_retries": 3,
+        }
+        return server, config
+
+    yield start
+    for server in servers:
+        server.close()

@@ -1,0 +1,45 @@
+"""Time values and CleverTap dates as Segment timestamps (pure functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from target_segment.messages import iso_timestamp, library_size
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=dt.UTC), "2024-05-01T12:00:00.123Z"),
+        (dt.datetime(2024, 5, 1, 12, 0, 0), "2024-05-01T12:00:00.000Z"),  # naive = UTC
+        (
+            dt.datetime(2024, 5, 1, 17, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+            "2024-05-01T12:00:00.000Z",
+        ),
+        (dt.date(2024, 5, 1), "2024-05-01T00:00:00.000Z"),
+        ("2024-05-01T12:00:00Z", "2024-05-01T12:00:00.000Z"),
+        ("2024-05-01T14:00:00+02:00", "2024-05-01T12:00:00.000Z"),
+        ("2024-05-01", "2024-05-01T00:00:00.000Z"),
+        (1714564800, "2024-05-01T12:00:00.000Z"),  # epoch seconds
+        (1714564800123, "2024-05-01T12:00:00.123Z"),  # epoch milliseconds
+        (Decimal("1714564800.5"), "2024-05-01T12:00:00.500Z"),
+        ("$D_1714564800", "2024-05-01T12:00:00.000Z"),  # CleverTap date value
+    ],
+)
+def test_time_values_become_iso_8601_utc(value: object, expected: str) -> None:
+    assert iso_timestamp(value) == expected
+
+
+@pytest.mark.parametrize("value", ["yesterday", "$D_soon", True, {"at": 1}, "", 10**20])
+def test_values_that_are_not_times(value: object) -> None:
+    assert iso_timestamp(value) is None
+
+
+def test_library_size_is_json_dumps_of_the_message() -> None:
+    message = {"type": "track", "event": "Café ☕", "properties": {"n": 1.5, "l": [1, 2]}}
+    compact = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+    assert library_size(compact) == len(json.dumps(message).encode())
+    assert library_size(compact) > len(compact)
