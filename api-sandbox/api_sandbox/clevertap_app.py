@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC
+from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -126,6 +128,7 @@ async def clevertap_pipeline(request: web.Request, handler: Handler) -> web.Stre
         # The connection is already aborted: aiohttp fails to write this, quietly.
         return web.Response(status=500)
     traffic.requests.count(endpoint, response.status)
+    response.headers["Date"] = format_datetime(state.clock.now().astimezone(UTC), usegmt=True)
     return response
 
 

@@ -42,6 +42,15 @@ class AccountClock:
         """Back to the start-up date."""
         self.today = self.start_today
 
+    def now(self) -> datetime:
+        """The account's current time: the real time of day, on the sandbox's "today".
+
+        Every CleverTap response carries it in its `Date` header, as any HTTP server does, so a
+        client can take "today" from the vendor instead of trusting its own clock.
+        """
+        real = datetime.now(self.tz)
+        return real + (self.today - real.date())
+
     @property
     def yesterday(self) -> date:
         """The newest day that can hold data."""

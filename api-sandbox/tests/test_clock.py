@@ -53,3 +53,20 @@ def test_late_records_appear_once_the_day_is_older_than_yesterday(
     assert first_keys <= second_keys, "a lookback re-read returns the early records again"
     snapshot = [r for page in client.walk(opened_before) for r in page.get("records", [])]
     assert len(snapshot) == yesterday_count, "a chain keeps the clock it was opened with"
+
+
+def test_date_header_follows_the_account_clock(clevertap: Any, sandbox_client: Any) -> None:
+    from datetime import date
+    from email.utils import parsedate_to_datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(sandbox_client.seed_summary(event_profiles=False)["timezone"])
+    response = clevertap.get("/getSchema?type=events")
+    assert parsedate_to_datetime(response.headers["Date"]).astimezone(tz).date() == date(
+        2026, 11, 20
+    )
+    sandbox_client.set_today("2026-11-23")
+    response = clevertap.get("/getSchema?type=events")
+    assert parsedate_to_datetime(response.headers["Date"]).astimezone(tz).date() == date(
+        2026, 11, 23
+    )
