@@ -10,6 +10,7 @@ tap/bare ratio; writes bench/results/tap_events.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +30,11 @@ RESULTS = ROOT / "bench" / "results" / "tap_events.json"
 TAP = ROOT / ".venv" / "bin" / "tap-clevertap"
 TIMEZONE = "Asia/Kolkata"
 TODAY = dt.date(2026, 11, 20)
+#: (events per day, profiles, days): volume grows with days, so pages keep their size.
+VOLUMES = {
+    "quick": [(150, 2000, 4), (150, 2000, 12)],
+    "full": [(300, 5000, 7), (300, 5000, 21)],
+}
 
 
 def bare_loop(config_path: str) -> None:
@@ -63,23 +70,163 @@ def bare_loop(config_path: str) -> None:
     out.flush()
 
 
+def real_shape_record(i: int) -> dict[str, Any]:
+    """An export record with the live shape: ~110 per-event summary entries, 40 profileData keys."""
+    events = {
+        f"Event Name {k}": {
+            "count": 1 + (i * k) % 500,
+            "first_seen": 1668817177 + k,
+            "last_seen": 1700000000 + k,
+        }
+        for k in range(110)
+    }
+    data = {f"prop_{k}": (i * k if k % 3 == 0 else f"value-{k}-{i % 997}") for k in range(40)}
+    return {
+        "profile": {
+            "objectId": f"__g{i:032x}",
+            "identity": f"user{i}",
+            "name": "Jane Doe",
+            "email": f"u{i}@example.com",
+            "phone": "+919999999999",
+            "platform": "Android",
+            "os_version": "14",
+            "app_version": "5.3.1",
+            "make": "Google",
+            "model": "Pixel 8",
+            "df": {},
+            "profileData": data,
+            "events": events,
+        },
+        "session_props": {"session_source": "Direct"},
+        "ts": 20261119003232 + i % 60,
+        "event_props": {"CT Session Id": i, "CT Source": "Mobile", "Amount": 12.5},
+    }
+
+
+def record_path(variant: str, count: int) -> None:
+    """In-process cost per record of one output path (no HTTP), printed as JSON."""
+    import orjson
+
+    raws = [real_shape_record(i) for i in range(200)]
+    page = orjson.dumps({"status": "success", "records": raws})
+    run = _bare_record_path(page, count) if variant == "bare-json" else None
+    if run is None:
+        run = _tap_record_path(variant, page, count)  # imports and set-up stay untimed
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the records go nowhere, on purpose
+    start = time.perf_counter()
+    run()
+    elapsed = time.perf_counter() - start
+    sys.stdout = sys.__stdout__
+    print(json.dumps({"variant": variant, "us_per_record": round(elapsed / count * 1e6, 1)}))
+
+
+def _bare_record_path(page: bytes, count: int) -> Any:
+    def run() -> None:
+        done = 0
+        while done < count:
+            for record in json.loads(page)["records"][: count - done]:
+                sys.stdout.write(json.dumps(record) + "\n")
+                done += 1
+
+    return run
+
+
+def _tap_record_path(variant: str, page: bytes, count: int) -> Any:
+    import zoneinfo
+
+    import orjson
+    from singer_sdk import Stream
+    from singer_sdk.singerlib.encoding import SimpleSingerWriter
+    from tap_clevertap.records import build_event
+    from tap_clevertap.schemas import event_schema
+    from tap_clevertap.streams import EventsStream
+    from tap_clevertap.tap import TapCleverTap
+
+    tz = zoneinfo.ZoneInfo(TIMEZONE)
+
+    class Replay(EventsStream):
+        def get_records(self, context: Any) -> Any:
+            done = 0
+            while done < count:
+                for raw in orjson.loads(page)["records"][: count - done]:
+                    done += 1
+                    yield build_event(raw, "X", tz)
+
+    class SdkDefault(Replay):
+        _generate_record_messages = Stream._generate_record_messages
+        _increment_stream_state = Stream._increment_stream_state
+
+    stream_class = Replay if variant == "tap" else SdkDefault
+
+    class Bench(TapCleverTap):
+        def __init__(self, **kwargs: Any) -> None:
+            if variant != "tap":
+                kwargs["message_writer"] = SimpleSingerWriter()
+            super().__init__(**kwargs)
+
+        def discover_streams(self) -> list[Stream]:
+            return [stream_class(self, event_schema())]
+
+    config = {
+        "account_id": "a",
+        "passcode": "p",
+        "timezone": TIMEZONE,
+        "start_date": "2026-11-01",
+        "event_names": ["X"],
+        "type_properties_from_schema": False,
+    }
+    return Bench(config=config).sync_all
+
+
+def _record_path_report(count: int) -> dict[str, Any]:
+    out = {}
+    for variant in ("sdk-default", "tap", "bare-json"):
+        result = subprocess.run(
+            [sys.executable, __file__, "--record-path", variant, "--records", str(count)],
+            capture_output=True,
+            check=True,
+        )
+        out[variant] = json.loads(result.stdout.splitlines()[-1])["us_per_record"]
+    return {
+        "records": count,
+        "us_per_record": out,
+        "sdk_default_over_bare": round(out["sdk-default"] / out["bare-json"], 2),
+        "tap_over_bare": round(out["tap"] / out["bare-json"], 2),
+    }
+
+
 def _run(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one subprocess writing to /dev/null."""
+    """Wall seconds and peak RSS (MiB, sampled every 10 ms) of one subprocess writing to /dev/null.
+
+    (getrusage's ru_maxrss is no use here: a child inherits the parent's high-water mark.)
+    """
     with open(os.devnull, "wb") as sink:
         start = time.perf_counter()
         process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
+        watched = psutil.Process(process.pid)
+        peak = 0
+        while process.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, watched.memory_info().rss)
+            time.sleep(0.01)
         elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         msg = f"{argv[0]} exited with {process.returncode}"
         raise RuntimeError(msg)
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, peak / 2**20
 
 
 def _count_tap_records(argv: list[str]) -> int:
-    output = subprocess.run(argv, capture_output=True, check=True).stdout
-    return sum(1 for line in output.splitlines() if line.startswith(b'{"type":"RECORD"'))
+    """Records one tap run emits (streamed, so the count costs no memory here)."""
+    count = 0
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            count += line.startswith(b'{"type":"RECORD"')
+    if process.returncode:
+        msg = f"the tap exited with {process.returncode}"
+        raise RuntimeError(msg)
+    return count
 
 
 def _events_catalog(config_path: Path) -> dict[str, Any]:
@@ -156,6 +303,17 @@ def bench_volume(
         tap_argv = [str(TAP), "--config", str(config_path), "--catalog", str(catalog_path)]
         bare_argv = [sys.executable, __file__, "--bare-loop", str(config_path)]
         records = _count_tap_records(tap_argv)
+        first = str(config["start_date"]).replace("-", "")
+        last = str(config["end_date"]).replace("-", "")
+        expected = sum(
+            count
+            for name in names
+            for day, count in summary["events"][name]["days"].items()
+            if first <= day <= last
+        )
+        if records != expected:
+            msg = f"the tap emitted {records} records, the sandbox holds {expected}"
+            raise RuntimeError(msg)
         runs: dict[str, list[tuple[float, float]]] = {"tap": [], "bare": []}
         for rep in range(reps):
             order = [("tap", tap_argv), ("bare", bare_argv)]
@@ -190,8 +348,10 @@ def bench_volume(
 
 
 def _exportable_names(summary: dict[str, Any]) -> list[str]:
+    """Events that hold data and may be exported."""
+    skip = set(summary.get("not_exportable_events", []))
     events = summary.get("events", {})
-    return [name for name, info in events.items() if info.get("exportable", True)]
+    return [name for name, info in events.items() if info.get("total") and name not in skip]
 
 
 def main() -> None:
@@ -200,13 +360,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small volumes, 3 repetitions")
     parser.add_argument("--reps", type=int, default=None, help="repetitions per volume")
     parser.add_argument("--bare-loop", metavar="CONFIG", help=argparse.SUPPRESS)
+    parser.add_argument("--record-path", metavar="VARIANT", help=argparse.SUPPRESS)
+    parser.add_argument("--records", type=int, default=5000, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_loop:
         bare_loop(args.bare_loop)
         return
-    volumes = (
-        [(150, 2000, 7), (450, 2000, 7)] if args.quick else [(600, 5000, 14), (1800, 5000, 14)]
-    )
+    if args.record_path:
+        record_path(args.record_path, args.records)
+        return
+    # Volume grows with days (more pages of the same size), so memory should stay flat.
+    volumes = VOLUMES["quick" if args.quick else "full"]
     reps = args.reps or (3 if args.quick else 5)
     with tempfile.TemporaryDirectory() as tmp:
         results = [bench_volume(e, p, d, reps, Path(tmp)) for e, p, d in volumes]
@@ -217,6 +381,7 @@ def main() -> None:
         "repetitions": reps,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "volumes": results,
+        "record_path_in_process": _record_path_report(3000 if args.quick else 10000),
         "memory_growth_ratio_large_over_small": round(
             large["tap"]["peak_rss_mib_median"] / small["tap"]["peak_rss_mib_median"], 3
         ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import typing as t
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ logger = logging.getLogger("tap-clevertap.prefetch")
 J = t.TypeVar("J")
 
 #: Bytes of raw pages that jobs ahead of the consumer may hold.
-DEFAULT_BUFFER_BYTES = 96 * 1024 * 1024
+DEFAULT_BUFFER_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -47,7 +48,7 @@ class OrderedPrefetcher(t.Generic[J]):
         produce: t.Callable[[J, Emit, threading.Event], None],
         *,
         workers: int,
-        queue_depth: int = 4,
+        queue_depth: int = 2,
         buffer_bytes: int = DEFAULT_BUFFER_BYTES,
         name: str = "prefetch",
     ) -> None:
@@ -110,8 +111,11 @@ class OrderedPrefetcher(t.Generic[J]):
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+        # A worker inside an HTTP call cannot be interrupted; it is a daemon thread and makes no
+        # further call once it sees the stop flag, so do not hold up the run (or a signal) for it.
+        deadline = time.monotonic() + 5
         for thread in self._threads:
-            thread.join(timeout=30)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     # -- worker side ----------------------------------------------------------------
 
