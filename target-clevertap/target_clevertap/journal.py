@@ -3,20 +3,22 @@
 CleverTap keeps every event it receives, duplicates included, and has no idempotency key. After a
 crash the tap re-sends everything since the last STATE, so the target must remember what it
 delivered. Each non-idempotent upload (every event; profile updates with $incr/$decr/$add/$remove)
-is keyed by a content fingerprint and goes through two states:
+is keyed by a content fingerprint and recorded with the request ("send") that carried it:
 
-* ``pending``   written (and committed) right before its batch is sent;
-* ``delivered`` written once CleverTap confirmed the batch.
+* ``pending``   the send and its fingerprints are committed right before the request goes out;
+* ``delivered`` the send (one row per batch) is marked once CleverTap confirmed it.
 
 A rejected upload is forgotten (CleverTap did not store it). An entry still ``pending`` from an
 earlier run was in flight when that run died: CleverTap may or may not have it. The caller decides
 what to do with it (setting ``journal_uncertain``). SQLite in WAL mode with synchronous=FULL makes
 each commit survive a killed process and a power cut; one connection behind a lock serves the
-reader thread and the delivery lanes.
+reader thread and the delivery lanes. A fixed-size Bloom filter in front of SQLite answers "never
+seen" (almost every record) without a query, so memory stays flat however large the journal is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import sqlite3
 import threading
@@ -29,15 +31,49 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS sends (
+    id INTEGER PRIMARY KEY,
+    run INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS uploads (
     fingerprint BLOB PRIMARY KEY,
-    state INTEGER NOT NULL,
-    run INTEGER NOT NULL,
-    at REAL NOT NULL
+    send INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS uploads_at ON uploads (at);
 """
+_STATE_OF = (
+    "SELECT s.state, s.run FROM uploads u JOIN sends s ON s.id = u.send WHERE u.fingerprint = ?"
+)
+
+
 _PENDING, _DELIVERED = 0, 1
+_BLOOM_BITS_PER_ENTRY = 10  # with 4 probes: about 1 % of new records cost a lookup
+_BLOOM_MAX_BITS = 1 << 30
+
+
+class _Bloom:
+    """A set sketch of fingerprints: "absent" is certain, "present" must be confirmed."""
+
+    def __init__(self, entries: int) -> None:
+        bits = 1 << max(20, min(entries * _BLOOM_BITS_PER_ENTRY, _BLOOM_MAX_BITS).bit_length())
+        self._mask = bits - 1
+        self._bits = bytearray(bits // 8)
+
+    def _probes(self, fingerprint: bytes) -> tuple[int, int, int, int]:
+        # Fingerprints are uniform hash bytes already: four 32-bit slices are four probes.
+        value, mask = int.from_bytes(fingerprint[:16], "little"), self._mask
+        return value & mask, (value >> 32) & mask, (value >> 64) & mask, (value >> 96) & mask
+
+    def add(self, fingerprint: bytes) -> None:
+        """Remember a fingerprint (callers serialize writes)."""
+        bits = self._bits
+        for probe in self._probes(fingerprint):
+            bits[probe >> 3] |= 1 << (probe & 7)
+
+    def __contains__(self, fingerprint: bytes) -> bool:
+        bits = self._bits
+        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._probes(fingerprint))
 
 
 class Seen(enum.Enum):
@@ -62,7 +98,7 @@ class JournalStats:
 
 
 class DeliveryJournal:
-    """A bounded SQLite set of upload fingerprints with their delivery state."""
+    """A bounded SQLite set of upload fingerprints with the delivery state of their request."""
 
     def __init__(self, path: str | Path, *, max_entries: int, max_age_days: float) -> None:
         self.path = Path(path)
@@ -75,31 +111,50 @@ class DeliveryJournal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
-        self._prune(max_entries, max_age_days)
-        (self.stats.entries_at_start,) = self._db.execute("SELECT count(*) FROM uploads").fetchone()
-        (self.stats.pending_at_start,) = self._db.execute(
-            "SELECT count(*) FROM uploads WHERE state = ?", (_PENDING,)
-        ).fetchone()
+        self.stats.pruned_at_start = self._prune(max_entries, max_age_days)
+        self._bloom = _Bloom(max_entries)
+        for (fingerprint,) in self._db.execute("SELECT fingerprint FROM uploads"):
+            self._bloom.add(fingerprint)
+        counts = self.counts()
+        self.stats.entries_at_start = counts["pending"] + counts["delivered"]
+        self.stats.pending_at_start = counts["pending"]
 
-    def _prune(self, max_entries: int, max_age_days: float) -> None:
+    def _prune(self, max_entries: int, max_age_days: float) -> int:
+        """Drop whole sends, oldest first: past the age bound, then beyond the size bound."""
+        db = self._db
+        (before,) = db.execute("SELECT count(*) FROM uploads").fetchone()
         cutoff = time.time() - max_age_days * 86400
-        with self._lock:
-            removed = self._db.execute("DELETE FROM uploads WHERE at < ?", (cutoff,)).rowcount
-            (count,) = self._db.execute("SELECT count(*) FROM uploads").fetchone()
-            if count > max_entries:
-                removed += self._db.execute(
-                    "DELETE FROM uploads WHERE fingerprint IN "
-                    "(SELECT fingerprint FROM uploads ORDER BY at LIMIT ?)",
-                    (count - max_entries,),
-                ).rowcount
-        self.stats.pruned_at_start = removed
+        with self._transaction():
+            db.execute("DELETE FROM sends WHERE at < ?", (cutoff,))
+            db.execute("DELETE FROM uploads WHERE send NOT IN (SELECT id FROM sends)")
+            # The newest max_entries uploads stay; the send holding the next one goes, and all
+            # before it.
+            boundary = db.execute(
+                "SELECT send FROM uploads ORDER BY send DESC LIMIT 1 OFFSET ?", (max_entries,)
+            ).fetchone()
+            if boundary is not None:
+                db.execute("DELETE FROM uploads WHERE send <= ?", boundary)
+                db.execute("DELETE FROM sends WHERE id <= ?", boundary)
+            db.execute("DELETE FROM sends WHERE id NOT IN (SELECT send FROM uploads)")
+        (after,) = db.execute("SELECT count(*) FROM uploads").fetchone()
+        return int(before - after)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> t.Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def seen(self, fingerprint: bytes) -> Seen:
         """Whether this upload was delivered, is on its way, or was lost in a crash."""
+        if fingerprint not in self._bloom:
+            return Seen.NEW
         with self._lock:
-            row = self._db.execute(
-                "SELECT state, run FROM uploads WHERE fingerprint = ?", (fingerprint,)
-            ).fetchone()
+            row = self._db.execute(_STATE_OF, (fingerprint,)).fetchone()
         if row is None:
             return Seen.NEW
         state, run = row
@@ -107,13 +162,38 @@ class DeliveryJournal:
             return Seen.DELIVERED
         return Seen.IN_THIS_RUN if run == self.run else Seen.UNCERTAIN
 
-    def mark_pending(self, fingerprints: Iterable[bytes]) -> None:
-        """Commit that these uploads are about to be sent (before the request goes out)."""
-        self._write(fingerprints, _PENDING)
+    def mark_pending(self, fingerprints: Iterable[bytes]) -> int | None:
+        """Commit that these uploads are about to be sent; the send's id (None if none)."""
+        rows = list(fingerprints)
+        if not rows:
+            return None
+        with self._lock:
+            for fingerprint in rows:
+                self._bloom.add(fingerprint)
+            with self._transaction():
+                send = self._db.execute(
+                    "INSERT INTO sends (run, state, at) VALUES (?, ?, ?)",
+                    (self.run, _PENDING, time.time()),
+                ).lastrowid
+                self._db.executemany(
+                    "INSERT INTO uploads (fingerprint, send) VALUES (?, ?) "
+                    "ON CONFLICT (fingerprint) DO UPDATE SET send = excluded.send",
+                    [(fingerprint, send) for fingerprint in rows],
+                )
+            self.stats.marked_pending += len(rows)
+        return send
 
-    def mark_delivered(self, fingerprints: Iterable[bytes]) -> None:
-        """Commit that CleverTap confirmed these uploads."""
-        self._write(fingerprints, _DELIVERED)
+    def mark_delivered(self, sends: Iterable[int], count: int) -> None:
+        """Commit that CleverTap confirmed the uploads of these sends (``count`` of them)."""
+        ids = [(send,) for send in set(sends)]
+        if not ids:
+            return
+        with self._lock, self._transaction():
+            self._db.executemany(
+                "UPDATE sends SET state = ?, at = ? WHERE id = ?",
+                [(_DELIVERED, time.time(), send) for (send,) in ids],
+            )
+            self.stats.marked_delivered += count
 
     def forget(self, fingerprints: Iterable[bytes]) -> None:
         """CleverTap refused these uploads: sending them again later is not a duplicate."""
@@ -124,33 +204,13 @@ class DeliveryJournal:
             self._db.executemany("DELETE FROM uploads WHERE fingerprint = ?", rows)
             self.stats.forgotten += len(rows)
 
-    def _write(self, fingerprints: Iterable[bytes], state: int) -> None:
-        now = time.time()
-        rows = [(fp, state, self.run, now) for fp in fingerprints]
-        if not rows:
-            return
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT INTO uploads (fingerprint, state, run, at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (fingerprint) DO UPDATE SET "
-                    "state = excluded.state, run = excluded.run, at = excluded.at",
-                    rows,
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            if state == _PENDING:
-                self.stats.marked_pending += len(rows)
-            else:
-                self.stats.marked_delivered += len(rows)
-
     def counts(self) -> dict[str, int]:
         """Entries by state now."""
         with self._lock:
-            rows = self._db.execute("SELECT state, count(*) FROM uploads GROUP BY state").fetchall()
+            rows = self._db.execute(
+                "SELECT s.state, count(*) FROM uploads u JOIN sends s ON s.id = u.send "
+                "GROUP BY s.state"
+            ).fetchall()
         by_state = dict(rows)
         return {"pending": by_state.get(_PENDING, 0), "delivered": by_state.get(_DELIVERED, 0)}
 

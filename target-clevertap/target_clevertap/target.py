@@ -190,19 +190,19 @@ class TargetCleverTap(DeliveryTarget):
         """Journal the batch's non-idempotent uploads as pending before the request goes out."""
         if self._journal is None:
             return
-        fingerprints = [item.meta["fingerprint"] for item in items if "fingerprint" in item.meta]
-        self._journal.mark_pending(fingerprints)
-        for fingerprint in fingerprints:
-            self._unsent.discard(fingerprint)
+        journaled = [item for item in items if "fingerprint" in item.meta]
+        send = self._journal.mark_pending(item.meta["fingerprint"] for item in journaled)
+        for item in journaled:
+            item.meta["send"] = send
+            self._unsent.discard(item.meta["fingerprint"])
 
     def on_delivered(self, items: Sequence[Item]) -> None:
         """Journal confirmed uploads and count them by kind."""
         for item in items:
             self._uploaded[item.meta["kind"]] += 1
         if self._journal is not None:
-            self._journal.mark_delivered(
-                item.meta["fingerprint"] for item in items if "fingerprint" in item.meta
-            )
+            sends = [item.meta["send"] for item in items if "send" in item.meta]
+            self._journal.mark_delivered(sends, len(sends))
 
     def _on_rejected(self, item: Item, rejection: Rejection) -> None:
         super()._on_rejected(item, rejection)

@@ -49,6 +49,8 @@ MAX_KEY_BYTES = 120
 MAX_VALUE_BYTES = 512
 MAX_PROFILE_CUSTOM_KEYS = 256
 MAX_NESTING = 3
+_GOOD_KEYS_LIMIT = 100_000
+_SHORT_TEXT = MAX_VALUE_BYTES // 4  # no string this short can exceed the byte limit
 OPERATORS = frozenset({"$add", "$remove", "$incr", "$decr"})
 STANDARD_PROFILE_KEYS = frozenset(
     {
@@ -85,6 +87,18 @@ def _utf8_len(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode())
 
 
+def _too_long(text: str, limit: int) -> bool:
+    # A code point is at most 4 bytes in UTF-8: short strings need no encoding to check.
+    return len(text) * 4 > limit and _utf8_len(text) > limit
+
+
+def _maybe_datetime(text: str) -> bool:
+    # Cheap pre-check before the regex: "YYYY-MM-DDTHH:MM..." (T or space).
+    return (
+        16 <= len(text) <= 40 and text[4] == "-" and text[10] in "T " and looks_like_datetime(text)
+    )
+
+
 @dataclass(frozen=True)
 class UploadRules:
     """The configurable part of the rules."""
@@ -103,6 +117,7 @@ class UploadBuilder:
         self.normalizer = normalizer
         self.rules = rules
         self._pass_through = rules.nested_values == "pass_through"
+        self._good_keys: set[str] = set()  # names already checked (they repeat record after record)
 
     def build(self, mapped: Mapped) -> tuple[dict[str, t.Any], bool]:
         """The upload record, and whether re-sending it would change CleverTap's data."""
@@ -131,7 +146,7 @@ class UploadBuilder:
                 f"'{name}' is a CleverTap system event; uploads may not raise it",
                 "evtName",
             )
-        if _utf8_len(name) > MAX_VALUE_BYTES:
+        if _too_long(name, MAX_VALUE_BYTES):
             _fail(VALUE_TOO_LONG, f"the event name is over {MAX_VALUE_BYTES} bytes", "evtName")
         record["evtName"] = name
         record["evtData"] = self._event_data(data, charged=mapped.charged)
@@ -241,11 +256,15 @@ class UploadBuilder:
 
     def _event_data(self, data: dict[str, t.Any], *, charged: bool) -> dict[str, t.Any]:
         out: dict[str, t.Any] = {}
+        good_keys, plain = self._good_keys, self._is_plain
         for key, value in data.items():
-            self._check_key(key)
-            if value is None:
+            if key not in good_keys:
+                self._check_key(key)
+            if plain(value):
+                out[key] = value
+            elif value is None:
                 continue
-            if charged and key == "Items":
+            elif charged and key == "Items":
                 out[key] = self._items(value)
             else:
                 out[key] = self._value(key, value, depth=0)
@@ -274,6 +293,8 @@ class UploadBuilder:
     # -- values ----------------------------------------------------------------------------------
 
     def _check_key(self, key: str) -> None:
+        if key in self._good_keys:
+            return
         if not key.strip():
             _fail(EMPTY_KEY, "a property name is empty (after name normalization)", key)
         if _utf8_len(key) > MAX_KEY_BYTES:
@@ -282,15 +303,27 @@ class UploadBuilder:
                 f"property name '{key[:40]}...' is over {MAX_KEY_BYTES} bytes",
                 key[:MAX_KEY_BYTES],
             )
+        if len(self._good_keys) >= _GOOD_KEYS_LIMIT:
+            self._good_keys.clear()
+        self._good_keys.add(key)
 
     def _text(self, key: str, text: str) -> str:
-        if _utf8_len(text) > MAX_VALUE_BYTES:
+        if _too_long(text, MAX_VALUE_BYTES):
             _fail(VALUE_TOO_LONG, f"the value of '{key}' is over {MAX_VALUE_BYTES} bytes", key)
         return text
 
+    def _is_plain(self, value: t.Any) -> bool:
+        """Sent as it is: a number, a boolean, or short text that is not a date-time."""
+        kind = type(value)
+        if kind is str:
+            return len(value) <= _SHORT_TEXT and not (
+                self.rules.convert_date_strings and _maybe_datetime(value)
+            )
+        return kind is int or kind is float or kind is bool
+
     def _value(self, key: str, value: t.Any, *, depth: int) -> t.Any:
         if isinstance(value, str):
-            if self.rules.convert_date_strings and looks_like_datetime(value):
+            if self.rules.convert_date_strings and _maybe_datetime(value):
                 parsed = parse_datetime_text(value, self.rules.timezone)
                 if parsed is not None:
                     return clevertap_date(parsed, self.rules.timezone)

@@ -58,6 +58,8 @@ def looks_like_datetime(text: str) -> bool:
 
 def epoch_seconds(value: t.Any, tz: zoneinfo.ZoneInfo, *, unit: str = "s") -> int:
     """Epoch seconds for a datetime, date, number or ISO string; ValueError says why not."""
+    if type(value) is dt.datetime and value.tzinfo is not None:
+        return int(value.timestamp())
     if isinstance(value, bool):
         msg = "a boolean is not a time"
         raise ValueError(msg)

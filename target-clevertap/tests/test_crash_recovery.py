@@ -64,7 +64,12 @@ def _kill_mid_run(process, command: list[str], signum: int) -> None:
 
 def _journal_counts(path: str) -> tuple[int, int]:
     with sqlite3.connect(path) as db:
-        rows = dict(db.execute("SELECT state, count(*) FROM uploads GROUP BY state").fetchall())
+        rows = dict(
+            db.execute(
+                "SELECT s.state, count(*) FROM uploads u JOIN sends s ON s.id = u.send "
+                "GROUP BY s.state"
+            ).fetchall()
+        )
     return rows.get(0, 0), rows.get(1, 0)
 
 

@@ -28,9 +28,10 @@ def test_states_within_a_run_and_across_runs(tmp_path) -> None:
     first = DeliveryJournal(path, max_entries=100, max_age_days=1)
     a, b, c = b"a" * 16, b"b" * 16, b"c" * 16
     assert first.seen(a) is Seen.NEW
-    first.mark_pending([a, b, c])
+    send_a = first.mark_pending([a])
+    first.mark_pending([b, c])
     assert first.seen(a) is Seen.IN_THIS_RUN
-    first.mark_delivered([a])
+    first.mark_delivered([send_a], 1)
     first.forget([c])
     assert (first.seen(a), first.seen(b), first.seen(c)) == (
         Seen.DELIVERED,
@@ -53,15 +54,15 @@ def test_states_within_a_run_and_across_runs(tmp_path) -> None:
 def test_entries_are_bounded_by_age_and_count(tmp_path) -> None:
     path = tmp_path / "j.sqlite"
     journal = DeliveryJournal(path, max_entries=100, max_age_days=1)
-    journal.mark_delivered([bytes([n]) * 16 for n in range(6)])
+    sends = []
+    for n in range(6):
+        sends.append(journal.mark_pending([bytes([n]) * 16]))
+        journal.mark_delivered([sends[-1]], 1)
     journal.close()
-    with sqlite3.connect(path) as db:  # two entries from last week, the rest spread over today
-        for n in range(6):
+    with sqlite3.connect(path) as db:  # two sends from last week, the rest spread over today
+        for n, send in enumerate(sends):
             age = 8 * 86400 if n < 2 else (6 - n) * 60
-            db.execute(
-                "UPDATE uploads SET at = ? WHERE fingerprint = ?",
-                (time.time() - age, bytes([n]) * 16),
-            )
+            db.execute("UPDATE sends SET at = ? WHERE id = ?", (time.time() - age, send))
 
     pruned = DeliveryJournal(path, max_entries=3, max_age_days=7)
     assert pruned.stats.pruned_at_start == 3  # 2 too old, then the oldest of the remaining 4
@@ -75,8 +76,8 @@ def test_concurrent_writers_lose_nothing(tmp_path) -> None:
     def write(lane: int) -> None:
         for batch in range(20):
             fps = [f"{lane}-{batch}-{i}".encode().ljust(16, b"_") for i in range(50)]
-            journal.mark_pending(fps)
-            journal.mark_delivered(fps)
+            send = journal.mark_pending(fps)
+            journal.mark_delivered([send], len(fps))
 
     threads = [threading.Thread(target=write, args=(lane,)) for lane in range(8)]
     for thread in threads:
@@ -151,7 +152,7 @@ def test_refused_records_are_forgotten_and_sent_again_later(config, sandbox_clie
 
 def _pretend_last_run_died_mid_upload(path: str) -> None:
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE uploads SET state = 0, run = run - 1")
+        db.execute("UPDATE sends SET state = 0, run = run - 1")
 
 
 def test_uncertain_records_are_rejected_by_default(config, sandbox_client) -> None:

@@ -60,10 +60,11 @@ class Mapping(t.Protocol):
 
 def identifier(value: t.Any) -> str | None:
     """An id as CleverTap wants it (text), or None when absent or empty."""
+    if type(value) is str:
+        return value.strip() or None
     if value is None or isinstance(value, bool | dict | list):
         return None
-    text = str(value).strip()
-    return text or None
+    return str(value).strip() or None
 
 
 def require_identity(mapped: Mapped, where: str) -> Mapped:

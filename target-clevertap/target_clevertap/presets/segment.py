@@ -56,6 +56,7 @@ _ENVELOPE = frozenset(
     }
 )  # fmt: skip
 _OPTIONS = frozenset({"preset", "anonymous", "message_type"})
+_TIME_FIELDS = ("timestamp", "originalTimestamp", "original_timestamp")
 
 
 def _first(record: t.Mapping[str, t.Any], *names: str) -> t.Any:
@@ -119,18 +120,14 @@ class SegmentPreset:
         return require_identity(mapped, "userId and anonymousId")
 
     def _ts(self, record: dict[str, t.Any]) -> int | None:
-        name = next(
-            (
-                n
-                for n in ("timestamp", "originalTimestamp", "original_timestamp")
-                if record.get(n) is not None
-            ),
-            None,
-        )
-        if name is None:
-            return None
-        value, tz = record[name], self.context.timezone
-        return timestamp_or_reject(lambda: epoch_seconds(value, tz), name)
+        for name in _TIME_FIELDS:
+            if record.get(name) is not None:
+                return self._epoch(record[name], name)
+        return None
+
+    def _epoch(self, value: t.Any, field: str) -> int:
+        tz = self.context.timezone
+        return timestamp_or_reject(lambda: epoch_seconds(value, tz), field)
 
     def _payload(self, record: dict[str, t.Any], field: str) -> dict[str, t.Any]:
         """``traits``/``properties``, or the non-envelope columns of a warehouse table."""

@@ -1,0 +1,318 @@
+"""target-clevertap vs the way CleverTap's own clients upload, against the same sandbox.
+
+CleverTap's clients upload one batch at a time: the official Node library 100 records per request,
+the Go data-upload tool 1000. Both baselines here post exactly the records the target would send
+(already mapped, so they do less work than the target), one request at a time, and check every
+answer. The target reads the same events as Singer messages (Segment track calls, segment preset,
+journal on) and uploads with its defaults (5 lanes) and with the account's limit (15). Every run
+is its own process, timed from start to exit; runs alternate, repeat, and medians are compared,
+at 100 ms and 0 ms of sandbox latency. Each run must leave exactly N distinct events in the
+sandbox. Memory: the target's peak RSS at two volumes.
+
+    .venv/bin/python bench/bench_target_clevertap.py [--quick] [--repeats R]
+
+Writes bench/results/target_clevertap.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import typing as t
+from pathlib import Path
+
+import orjson
+import requests
+from api_sandbox import SandboxProcess
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results" / "target_clevertap.json"
+TARGET_BIN = str(Path(sys.executable).parent / "target-clevertap")
+EVENTS = ("Product Viewed", "Product Added", "Checkout Started", "Search", "Coupon Applied")
+START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+SEGMENT_STREAM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "userId": {"type": ["string", "null"]},
+        "anonymousId": {"type": ["string", "null"]},
+        "messageId": {"type": "string"},
+        "event": {"type": ["string", "null"]},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "properties": {"type": ["object", "null"]},
+        "context": {"type": ["object", "null"]},
+    },
+}
+
+
+def make_event(seq: int) -> dict[str, t.Any]:
+    """One Segment track message with ten realistic properties."""
+    at = START + dt.timedelta(seconds=seq)
+    return {
+        "type": "track",
+        "userId": f"user-{seq % 5000}",
+        "messageId": f"msg-{seq:09d}",
+        "event": EVENTS[seq % len(EVENTS)],
+        "timestamp": at.isoformat().replace("+00:00", "Z"),
+        "context": {"library": {"name": "analytics-python", "version": "2.3.4"}},
+        "properties": {
+            "seq": seq,
+            "product_id": f"sku-{seq % 300}",
+            "name": "Trail Runner 2",
+            "price": 89.9,
+            "currency": "EUR",
+            "category": "Shoes",
+            "brand": "Acme",
+            "variant": ("blue", "red", "black")[seq % 3],
+            "position": seq % 10,
+            "url": f"https://shop.example.com/p/{seq % 300}",
+        },
+    }
+
+
+def upload_record(event: dict[str, t.Any]) -> dict[str, t.Any]:
+    """What the target sends for one track message (written out here for the baselines)."""
+    at = dt.datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
+    return {
+        "type": "event",
+        "identity": event["userId"],
+        "ts": int(at.timestamp()),
+        "evtName": event["event"],
+        "evtData": event["properties"],
+    }
+
+
+def write_inputs(directory: Path, count: int) -> tuple[Path, Path]:
+    """Singer messages for the target and upload records for the baselines."""
+    singer, uploads = directory / f"singer-{count}.jsonl", directory / f"uploads-{count}.jsonl"
+    with singer.open("wb") as s_file, uploads.open("wb") as u_file:
+        schema = {"type": "SCHEMA", "stream": "tracks", "schema": SEGMENT_STREAM_SCHEMA}
+        s_file.write(orjson.dumps({**schema, "key_properties": ["messageId"]}) + b"\n")
+        for seq in range(count):
+            event = make_event(seq)
+            s_file.write(
+                orjson.dumps({"type": "RECORD", "stream": "tracks", "record": event}) + b"\n"
+            )
+            u_file.write(orjson.dumps(upload_record(event)) + b"\n")
+    return singer, uploads
+
+
+# -- the baseline: one request at a time, like CleverTap's clients --------------------------------
+
+
+def sequential_worker(uploads: str, url: str, account: str, passcode: str, batch: int) -> None:
+    """Post the records in batches, waiting for each answer (run in its own process)."""
+    session = requests.Session()
+    headers = {
+        "X-CleverTap-Account-Id": account,
+        "X-CleverTap-Passcode": passcode,
+        "Content-Type": "application/json; charset=utf-8",
+    }
+
+    def post(records: list[bytes]) -> None:
+        body = b'{"d":[' + b",".join(records) + b"]}"
+        answer = session.post(f"{url}/1/upload", data=body, headers=headers, timeout=60)
+        answer.raise_for_status()
+        if answer.json().get("status") != "success":
+            raise RuntimeError(answer.text[:200])
+
+    pending: list[bytes] = []
+    with open(uploads, "rb") as source:
+        for line in source:
+            pending.append(line.rstrip(b"\n"))
+            if len(pending) == batch:
+                post(pending)
+                pending = []
+    if pending:
+        post(pending)
+
+
+# -- runs -----------------------------------------------------------------------------------------
+
+
+def run_process(command: list[str]) -> tuple[float, int]:
+    """Wall seconds from start to exit, and the child's peak RSS in MB."""
+    started = time.monotonic()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert child.stderr is not None
+    errors = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.monotonic() - started
+    if child.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed: {errors.decode(errors='replace')[-2000:]}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def target_command(
+    sandbox: SandboxProcess, work: Path, singer: Path, concurrency: int
+) -> list[str]:
+    config = {
+        "account_id": sandbox.settings.account_id,
+        "passcode": sandbox.settings.passcode,
+        "api_url": sandbox.clevertap_url,
+        "stream_mappings": {"tracks": {"preset": "segment"}},
+        "max_concurrency": concurrency,
+        "journal_path": str(work / f"journal-{time.time_ns()}.sqlite"),
+        "rejected_records_path": str(work / "rejected.jsonl"),
+        "summary_path": str(work / "summary.json"),
+    }
+    path = work / "config.json"
+    path.write_text(json.dumps(config))
+    return [TARGET_BIN, "--config", str(path), "--input", str(singer)]
+
+
+def baseline_command(sandbox: SandboxProcess, uploads: Path, batch: int) -> list[str]:
+    return [
+        sys.executable,
+        __file__,
+        "--sequential-worker",
+        str(uploads),
+        sandbox.clevertap_url,
+        sandbox.settings.account_id,
+        sandbox.settings.passcode,
+        str(batch),
+    ]
+
+
+def one_run(
+    sandbox: SandboxProcess, command: list[str], count: int, work: Path
+) -> dict[str, t.Any]:
+    sandbox.client.reset()
+    seconds, rss_mb = run_process(command)
+    stats = sandbox.client.clevertap_stats()
+    stored = stats["uploads"]["events_stored"]
+    if stored != count or stats["uploads"]["duplicate_events"] != 0:
+        raise RuntimeError(f"{command[0]}: {stored} events stored for {count} sent")
+    result: dict[str, t.Any] = {
+        "seconds": round(seconds, 3),
+        "records_per_s": round(count / seconds),
+        "peak_rss_mb": rss_mb,
+        "max_concurrent_uploads": stats["max_concurrent"]["upload"],
+    }
+    summary = work / "summary.json"
+    if command[0] == TARGET_BIN and summary.exists():
+        inside = json.loads(summary.read_text())["seconds"]
+        result["records_per_s_after_startup"] = round(count / inside)
+        summary.unlink()
+    return result
+
+
+def median_of(runs: list[dict[str, t.Any]], key: str) -> float:
+    return float(statistics.median(run[key] for run in runs if key in run))
+
+
+def compare(latency: int, args: argparse.Namespace, work: Path) -> dict[str, t.Any]:
+    """All variants at one latency, alternating, repeated; medians and ratios."""
+    count, node_count = args.records, max(args.records // 5, 1000)
+    singer, uploads = write_inputs(work, count)
+    _, node_uploads = write_inputs(work, node_count)
+    runs: dict[str, list[dict[str, t.Any]]] = {
+        "target_5_lanes": [],
+        "target_15_lanes": [],
+        "sequential_1000": [],
+        "sequential_100": [],
+    }
+    with SandboxProcess(latency_ms=latency) as sandbox:
+        variants: list[tuple[str, t.Callable[[], list[str]], int]] = [
+            ("target_5_lanes", lambda: target_command(sandbox, work, singer, 5), count),
+            ("target_15_lanes", lambda: target_command(sandbox, work, singer, 15), count),
+            ("sequential_1000", lambda: baseline_command(sandbox, uploads, 1000), count),
+            ("sequential_100", lambda: baseline_command(sandbox, node_uploads, 100), node_count),
+        ]
+        for repeat in range(args.repeats):
+            shift = repeat % len(variants)
+            for name, command, records in variants[shift:] + variants[:shift]:
+                result = one_run(sandbox, command(), records, work)
+                runs[name].append(result)
+                print(f"latency {latency} ms, {name}: {result}", flush=True)
+    medians = {
+        name: {
+            "records": count if not name.endswith("_100") else node_count,
+            "records_per_s": median_of(results, "records_per_s"),
+            "seconds": median_of(results, "seconds"),
+            "peak_rss_mb": median_of(results, "peak_rss_mb"),
+            "max_concurrent_uploads": max(r["max_concurrent_uploads"] for r in results),
+            **(
+                {"records_per_s_after_startup": median_of(results, "records_per_s_after_startup")}
+                if name.startswith("target")
+                else {}
+            ),
+        }
+        for name, results in runs.items()
+    }
+    rate = {name: m["records_per_s"] for name, m in medians.items()}
+    ratios = {
+        f"{target}_vs_{base}": round(rate[target] / rate[base], 2)
+        for target in ("target_5_lanes", "target_15_lanes")
+        for base in ("sequential_1000", "sequential_100")
+    }
+    return {"latency_ms": latency, "medians": medians, "ratios": ratios, "runs": runs}
+
+
+def memory(args: argparse.Namespace, work: Path) -> dict[str, t.Any]:
+    """The target's peak RSS at two volumes (0 ms latency, 5 lanes)."""
+    points = {}
+    with SandboxProcess(latency_ms=0) as sandbox:
+        for count in args.memory_volumes:
+            singer, _ = write_inputs(work, count)
+            results = [
+                one_run(sandbox, target_command(sandbox, work, singer, 5), count, work)
+                for _ in range(max(1, args.repeats // 2))
+            ]
+            points[str(count)] = median_of(results, "peak_rss_mb")
+            print(f"memory at {count} records: {points[str(count)]} MB", flush=True)
+    small, large = args.memory_volumes
+    return {
+        "peak_rss_mb_by_records": points,
+        "growth_ratio": round(points[str(large)] / points[str(small)], 2),
+        "volume_ratio": round(large / small, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small volumes, 2 repeats")
+    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--records", type=int)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--sequential-worker", nargs=5, metavar="ARG")
+    args = parser.parse_args()
+    if args.sequential_worker:
+        uploads, url, account, passcode, batch = args.sequential_worker
+        sequential_worker(uploads, url, account, passcode, int(batch))
+        return
+    args.repeats = args.repeats or (2 if args.quick else 3)
+    args.records = args.records or (10_000 if args.quick else 50_000)
+    args.memory_volumes = (5_000, 25_000) if args.quick else (20_000, 200_000)
+    with tempfile.TemporaryDirectory(prefix="bench-clevertap-") as tmp:
+        work = Path(tmp)
+        by_latency = [compare(latency, args, work) for latency in (100, 0)]
+        mem = memory(args, work)
+    result = {
+        "benchmark": "target-clevertap vs sequential uploads (CleverTap client style)",
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "quick": args.quick,
+        "repeats": args.repeats,
+        "records": args.records,
+        "latencies": by_latency,
+        "memory": mem,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    for entry in by_latency:
+        print(f"latency {entry['latency_ms']} ms ratios: {entry['ratios']}")
+    print(f"memory: {mem}")
+
+
+if __name__ == "__main__":
+    main()
