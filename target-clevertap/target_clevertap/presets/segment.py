@@ -130,7 +130,11 @@ class SegmentPreset:
         return timestamp_or_reject(lambda: epoch_seconds(value, tz), field)
 
     def _payload(self, record: dict[str, t.Any], field: str) -> dict[str, t.Any]:
-        """``traits``/``properties``, or the non-envelope columns of a warehouse table."""
+        """``traits``/``properties``, or the non-envelope columns of a warehouse table.
+
+        Columns starting with ``context_`` (flattened context) or ``_sdc_`` (Singer metadata,
+        e.g. tap-jsonl's file name) are never properties.
+        """
         value = record.get(field)
         if isinstance(value, dict):
             return value
@@ -139,7 +143,7 @@ class SegmentPreset:
         return {
             k: v
             for k, v in record.items()
-            if k not in _ENVELOPE and not k.startswith("context_") and v is not None
+            if k not in _ENVELOPE and not k.startswith(("context_", "_sdc_")) and v is not None
         }
 
     def _identify(self, record: dict[str, t.Any]) -> Mapped:
@@ -170,7 +174,7 @@ class SegmentPreset:
         name = identifier(_first(record, "event", "event_text"))
         if name is None:
             raise rejected(EVENT_NAME_MISSING, "track message without 'event'", field="event")
-        properties = {k: v for k, v in self._payload(record, "properties").items() if v is not None}
+        properties = self._payload(record, "properties")  # null values are dropped later
         if name.lower() == ORDER_COMPLETED:
             mapped.event_name, mapped.charged = CHARGED_EVENT, True
             mapped.data = self._charged(properties)
