@@ -80,6 +80,8 @@ class CleverTapClient:
         self.settings = settings
         self.limiter = limiter
         self._local = threading.local()
+        self._clock_lock = threading.Lock()
+        self._server_clock: tuple[dt.datetime, float] | None = None
         self._headers = {
             "X-CleverTap-Account-Id": settings.account_id,
             "X-CleverTap-Passcode": settings.passcode,
@@ -269,7 +271,28 @@ class CleverTapClient:
         with self.limiter:
             response = session.send(prepared, timeout=self.settings.request_timeout)
             _ = response.content  # read the body while holding the slot
+        self._note_server_clock(response.headers.get("Date"))
         return response
+
+    def server_now(self) -> dt.datetime | None:
+        """CleverTap's current time, from the Date header of the latest response (None if none)."""
+        with self._clock_lock:
+            if self._server_clock is None:
+                return None
+            server_time, seen_at = self._server_clock
+        return server_time + dt.timedelta(seconds=time.monotonic() - seen_at)
+
+    def _note_server_clock(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            server_time = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return
+        if server_time.tzinfo is None:
+            server_time = server_time.replace(tzinfo=dt.UTC)
+        with self._clock_lock:
+            self._server_clock = (server_time, time.monotonic())
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)

@@ -13,7 +13,7 @@ from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_clevertap.errors import InvalidEventError, UnexportableEventError
-from tap_clevertap.localtime import day_range, local_today, parse_day
+from tap_clevertap.localtime import day_range, parse_day
 from tap_clevertap.prefetch import Emit, OrderedPrefetcher
 from tap_clevertap.records import build_event, build_profile, profile_object_id
 from tap_clevertap.seen_set import DiskSeenSet
@@ -113,7 +113,7 @@ class CleverTapStream(Stream):
         include_today), capped at end_date.
         """
         settings = self.clevertap.settings
-        today = local_today(settings.timezone)
+        today = self.clevertap.today()
         last = today if settings.include_today else today - dt.timedelta(days=1)
         if settings.end_date is not None:
             last = min(last, settings.end_date)
@@ -123,8 +123,8 @@ class CleverTapStream(Stream):
         return first, last
 
     def is_complete(self, day: dt.date) -> bool:
-        """Only days before today (account timezone) may be bookmarked."""
-        return day < local_today(self.clevertap.settings.timezone)
+        """Only days before today (account timezone, fixed for the run) may be bookmarked."""
+        return day < self.clevertap.today()
 
     # -- record output ----------------------------------------------------------------
 

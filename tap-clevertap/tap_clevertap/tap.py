@@ -19,12 +19,14 @@ from tap_clevertap.errors import (
     CleverTapError,
     SettingsError,
 )
+from tap_clevertap.localtime import local_today
 from tap_clevertap.schemas import event_schema, profile_schema
 from tap_clevertap.settings import CONFIG_SCHEMA, MAX_EXPORT_CONCURRENCY, Settings
 from tap_clevertap.streams import EventsStream, ProfilesStream
 from tap_clevertap.writer import OrjsonSingerWriter
 
 if t.TYPE_CHECKING:
+    import datetime as dt
     from types import FrameType
 
     import click
@@ -56,6 +58,8 @@ class TapCleverTap(Tap):
         self._validate_settings = validate_config
         self._schema_lock = threading.Lock()
         self._account_schema: AccountSchema | None = None
+        self._today_lock = threading.Lock()
+        self._today: dt.date | None = None
         #: One limiter per tap instance: CleverTap allows 3 export calls per account at a time.
         self.limiter = ExportLimiter(MAX_EXPORT_CONCURRENCY)
         super().__init__(*args, validate_config=validate_config, **kwargs)
@@ -88,6 +92,35 @@ class TapCleverTap(Tap):
                     profile_props = {}
                 self._account_schema = AccountSchema(names, event_props, profile_props)
             return self._account_schema
+
+    def today(self) -> dt.date:
+        """Today in the account timezone, fixed for the run, taken from CleverTap's clock.
+
+        The server's Date header decides what "future" means to CleverTap, so a skewed local
+        clock can neither ask for a future day nor skip a completed one; the local clock is the
+        fallback when the server sends no usable Date header.
+        """
+        with self._today_lock:
+            if self._today is None:
+                server_now = self.client.server_now()
+                if server_now is None:
+                    self.client.get_schema("events")  # one cheap call to read the clock
+                    server_now = self.client.server_now()
+                tz = self.settings.timezone
+                if server_now is None:
+                    self.logger.warning("CleverTap sent no Date header; using the local clock.")
+                    self._today = local_today(tz)
+                else:
+                    self._today = server_now.astimezone(tz).date()
+                    if self._today != local_today(tz):
+                        self.logger.warning(
+                            "CleverTap's clock says today is %s in %s; the local clock says %s. "
+                            "Using CleverTap's.",
+                            self._today,
+                            tz.key,
+                            local_today(tz),
+                        )
+            return self._today
 
     def event_names(self) -> tuple[list[str], str]:
         """The events to extract and where the list came from (for error messages)."""

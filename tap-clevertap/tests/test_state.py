@@ -162,3 +162,17 @@ def test_sigterm_writes_state_and_exits_non_zero(sandbox_factory, tmp_path):
     assert messages[-1]["type"] == "STATE"
     assert bookmarks(messages[-1]["value"])["App Launched"] < LAST_DAY.isoformat()
     assert b"Interrupted by signal 15" in stderr
+
+
+def test_today_is_taken_from_clevertaps_clock(sandbox, sandbox_client):
+    # No end_date: the last day requested is CleverTap's yesterday, whatever the local clock says.
+    config = tap_config(sandbox, end_date=None, profile_events=[])
+    first = run_tap(config)
+    assert max(r["event_date"] for r in first.records()) == "2026-11-19"
+    assert bookmarks(first.state) == dict.fromkeys(EVENTS, "2026-11-19")
+
+    sandbox_client.set_today(dt.date(2026, 11, 22))
+    second = run_tap(config, state=first.state)
+    days = {r["event_date"] for r in second.records()}
+    assert days == {"2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"}
+    assert bookmarks(second.state) == dict.fromkeys(EVENTS, "2026-11-21")
