@@ -206,7 +206,7 @@ class EventsStream(CleverTapStream):
         tz = self.clevertap.settings.timezone
         name = job.event_name
         emitted = 0
-        finished = False
+        finished = skipped = False
         try:
             for item in prefetcher.items(index - offset):
                 if isinstance(item, Page):
@@ -218,11 +218,12 @@ class EventsStream(CleverTapStream):
                         self.checkpoint(context, item.day)
                 elif isinstance(item, Skipped):
                     self.logger.warning("Skipping event %r: %s", name, item.reason)
+                    skipped = True
             finished = True
         finally:
             if not finished or index == len(partitions) - 1:
                 self._close_prefetcher()
-        if job.days:
+        if job.days and not skipped:
             self.logger.info(
                 "events %r: %d records for %s..%s", name, emitted, job.days[0], job.days[-1]
             )

@@ -37,3 +37,20 @@ def test_deselected_nested_property_is_removed(sandbox, sandbox_client):
     assert records
     assert all("email" not in r["profile"] for r in records)
     assert all("objectId" in r["profile"] and "events" in r["profile"] for r in records)
+
+
+def test_stream_maps_and_flattening_still_apply(sandbox, sandbox_client):
+    config = tap_config(
+        sandbox,
+        start_date="2026-11-19",
+        flattening_enabled=True,
+        flattening_max_depth=1,
+        stream_maps={
+            "events": {"event_props": "__NULL__", "__filter__": "event_name == 'Charged'"}
+        },
+    )
+    run = run_tap(config)
+    records = run.records()
+    assert records
+    assert {r["event_name"] for r in records} == {"Charged"}
+    assert all("event_props" not in r and "profile__email" in r for r in records)

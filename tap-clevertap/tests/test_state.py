@@ -176,3 +176,13 @@ def test_today_is_taken_from_clevertaps_clock(sandbox, sandbox_client):
     days = {r["event_date"] for r in second.records()}
     assert days == {"2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"}
     assert bookmarks(second.state) == dict.fromkeys(EVENTS, "2026-11-21")
+
+
+def test_include_today_reads_today_but_never_bookmarks_it(sandbox, sandbox_client):
+    before = _post_count(sandbox_client)
+    config = tap_config(
+        sandbox, end_date=None, include_today=True, start_date="2026-11-19", profile_events=[]
+    )
+    run = run_tap(config)
+    assert _post_count(sandbox_client) - before == 2 * len(EVENTS)  # 11-19 and today, 11-20
+    assert bookmarks(run.state) == dict.fromkeys(EVENTS, "2026-11-19")
