@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import fcntl
+import os
 import sqlite3
 import threading
 import time
 import typing as t
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,12 +100,17 @@ class JournalStats:
     forgotten: int = 0
 
 
+class JournalBusyError(RuntimeError):
+    """Another running target holds the journal (its in-flight uploads would look uncertain)."""
+
+
 class DeliveryJournal:
     """A bounded SQLite set of upload fingerprints with the delivery state of their request."""
 
     def __init__(self, path: str | Path, *, max_entries: int, max_age_days: float) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._release_lock = self._lock_exclusively()
         self.run = time.time_ns() // 1000
         self.stats = JournalStats()
         self._lock = threading.Lock()
@@ -118,6 +126,25 @@ class DeliveryJournal:
         counts = self.counts()
         self.stats.entries_at_start = counts["pending"] + counts["delivered"]
         self.stats.pending_at_start = counts["pending"]
+
+    def _lock_exclusively(self) -> weakref.finalize[[int], DeliveryJournal]:
+        """One run per journal: a second one would take the first one's uploads for crashed ones.
+
+        An OS lock on a side file, released by the kernel when the process dies (even SIGKILL),
+        by ``close``, or when the journal is garbage-collected after a failed run.
+        """
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            msg = (
+                f"Another target-clevertap run is using the delivery journal {self.path}. Give "
+                "each pipeline that runs at the same time its own journal_path."
+            )
+            raise JournalBusyError(msg) from None
+        return weakref.finalize(self, os.close, descriptor)
 
     def _prune(self, max_entries: int, max_age_days: float) -> int:
         """Drop whole sends, oldest first: past the age bound, then beyond the size bound."""
@@ -215,7 +242,10 @@ class DeliveryJournal:
         return {"pending": by_state.get(_PENDING, 0), "delivered": by_state.get(_DELIVERED, 0)}
 
     def close(self) -> None:
-        """Checkpoint the WAL into the main file and close."""
+        """Checkpoint the WAL into the main file and close (again: no-op)."""
         with self._lock:
+            if not self._release_lock.alive:
+                return
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
+            self._release_lock()

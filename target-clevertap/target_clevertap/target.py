@@ -149,6 +149,7 @@ class TargetCleverTap(DeliveryTarget):
             dry_run=bool(self.config.get("dry_run", False)),
             timeout=float(self.config.get("request_timeout", 60)),
             region=self.endpoint.region,
+            on_refused=self._forget,
         )
 
     def admit(self, fingerprint: bytes, stream: str, record: dict[str, t.Any]) -> bool:
@@ -206,8 +207,12 @@ class TargetCleverTap(DeliveryTarget):
 
     def _on_rejected(self, item: Item, rejection: Rejection) -> None:
         super()._on_rejected(item, rejection)
-        if self._journal is not None and "fingerprint" in item.meta:
-            self._journal.forget([item.meta["fingerprint"]])
+        self._forget([item])
+
+    def _forget(self, items: Sequence[Item]) -> None:
+        """CleverTap did not store these: a later run may send them without risk of a double."""
+        if self._journal is not None:
+            self._journal.forget(i.meta["fingerprint"] for i in items if "fingerprint" in i.meta)
 
     # -- connection check ------------------------------------------------------------------------
 

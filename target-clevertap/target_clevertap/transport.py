@@ -71,8 +71,12 @@ class CleverTapTransport:
         dry_run: bool,
         timeout: float,
         region: str | None = None,
+        on_refused: t.Callable[[t.Sequence[Item]], None] | None = None,
     ) -> None:
         self.base_url = base_url
+        #: Told about a batch CleverTap refused as a whole with a 4xx (401, 404, ...): nothing of
+        #: it was stored, so the journal must not count it as possibly delivered.
+        self.on_refused = on_refused
         self.region = region
         self.url = base_url + UPLOAD_PATH + ("?dryRun=1" if dry_run else "")
         self.timeout = timeout
@@ -96,31 +100,38 @@ class CleverTapTransport:
 
     def read_answer(self, response: requests.Response, items: t.Sequence[Item]) -> BatchAnswer:
         """Classify the whole answer and, when final, each record."""
+        answer, refused_whole = self._classify(response, items)
+        if refused_whole and self.on_refused is not None:
+            self.on_refused(items)
+        return answer
+
+    def _classify(
+        self, response: requests.Response, items: t.Sequence[Item]
+    ) -> tuple[BatchAnswer, bool]:
+        """The answer, and whether CleverTap certainly stored none of the batch (a 4xx stop)."""
         status = response.status_code
         body = _json(response)
         error = str(body.get("error", "")) if body else ""
         detail = f"HTTP {status}" + (f" {error}" if error else "")
         if status == 429 or status >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return BatchAnswer(Verdict.RETRY, detail, retry_after)
+            return BatchAnswer(Verdict.RETRY, detail, retry_after), False
         if status in (401, 403) or (body is not None and body.get("code") in (401, 403)):
-            return BatchAnswer(
-                Verdict.FAIL, f"{detail}. {credentials_hint(self.base_url, self.region)}"
-            )
+            hint = credentials_hint(self.base_url, self.region)
+            return BatchAnswer(Verdict.FAIL, f"{detail}. {hint}"), True
         if body is not None and body.get("unprocessed") and status in (200, 206, 400):
-            return _per_record(body, items, detail)
+            return _per_record(body, items, detail), False
         if status in (400, 413):
-            return BatchAnswer(Verdict.SPLIT, detail)
+            return BatchAnswer(Verdict.SPLIT, detail), False
         if status == 404:
-            return BatchAnswer(
-                Verdict.FAIL, f"{detail}: no upload endpoint at {self.url}; check api_url/region"
-            )
+            where = f"no upload endpoint at {self.url}; check api_url/region"
+            return BatchAnswer(Verdict.FAIL, f"{detail}: {where}"), True
         if not 200 <= status < 300:
-            return BatchAnswer(Verdict.FAIL, f"unexpected answer {detail}")
+            return BatchAnswer(Verdict.FAIL, f"unexpected answer {detail}"), True
         if body is None:
             # A 2xx we cannot read: CleverTap may have stored the records, so do not resend.
-            return BatchAnswer(Verdict.FAIL, f"HTTP {status} with a body that is not JSON")
-        return _per_record(body, items, detail)
+            return BatchAnswer(Verdict.FAIL, f"HTTP {status} with a body that is not JSON"), False
+        return _per_record(body, items, detail), False
 
     def single_item_refusal(self, answer: BatchAnswer) -> Rejection:
         """A record CleverTap refuses even alone in a request."""

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from clevertap_testkit import (
     ScriptedCleverTap,
@@ -10,10 +15,12 @@ from clevertap_testkit import (
     record,
     run_target,
     schema,
+    singer_text,
     state,
 )
 from connector_common.delivery import DeliveryError
 
+TARGET = str(Path(sys.executable).parent / "target-clevertap")
 EVENTS = {"kind": "event", "identity": "user", "event_name": "Ping"}
 EVENT_FIELDS = {"user": {"type": "string"}, "n": {"type": "integer"}}
 
@@ -96,13 +103,31 @@ def test_no_state_is_emitted_when_a_batch_cannot_be_delivered(sandbox_factory, f
     assert "No STATE was emitted" in str(caught.value)
 
 
-def test_state_waits_for_the_records_before_it(sandbox_factory, files, capsys) -> None:
-    process = sandbox_factory(latency_ms=150)
+@pytest.mark.slow
+def test_state_is_printed_only_once_the_records_before_it_are_stored(
+    sandbox_factory, files, tmp_path
+) -> None:
+    process = sandbox_factory(latency_ms=300)
     config = config_for(process, files, stream_mappings={"pings": EVENTS}, batch_size_rows=10)
-    run = run_target(config, events(120))
-    # When the only STATE line appears, every record before it is already stored.
-    assert run.states == [{"bookmarks": {"pings": 120}}]
-    assert len(process.client.clevertap_uploaded_events()) == 120
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    with subprocess.Popen(
+        [TARGET, "--config", str(config_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as target:
+        assert target.stdin is not None
+        assert target.stdout is not None
+        target.stdin.write(singer_text(events(120)))
+        target.stdin.close()
+        line = target.stdout.readline()
+        # Checked the moment the STATE line appears (uploads take 300 ms each): all are stored.
+        stored_when_state_printed = len(process.client.clevertap_uploaded_events())
+        target.wait(timeout=60)
+    assert json.loads(line) == {"bookmarks": {"pings": 120}}
+    assert stored_when_state_printed == 120
 
 
 def test_dry_run_validates_and_stores_nothing(config, sandbox_client, tmp_path) -> None:

@@ -8,7 +8,8 @@ import time
 
 import pytest
 from clevertap_testkit import record, run_target, schema, segment_messages
-from target_clevertap.journal import DeliveryJournal, Seen
+from connector_common.delivery import DeliveryError
+from target_clevertap.journal import DeliveryJournal, JournalBusyError, Seen
 
 EVENTS = {"kind": "event", "identity": "user", "event_name": "Ping"}
 
@@ -86,6 +87,14 @@ def test_concurrent_writers_lose_nothing(tmp_path) -> None:
         thread.join()
     assert journal.counts() == {"pending": 0, "delivered": 8 * 20 * 50}
     journal.close()
+
+
+def test_one_run_at_a_time_per_journal(tmp_path) -> None:
+    first = DeliveryJournal(tmp_path / "j.sqlite", max_entries=10, max_age_days=1)
+    with pytest.raises(JournalBusyError, match="its own journal_path"):
+        DeliveryJournal(tmp_path / "j.sqlite", max_entries=10, max_age_days=1)
+    first.close()
+    DeliveryJournal(tmp_path / "j.sqlite", max_entries=10, max_age_days=1).close()
 
 
 def test_journal_uses_wal(tmp_path) -> None:
@@ -192,3 +201,13 @@ def test_journal_can_be_disabled(config, sandbox_client, tmp_path) -> None:
     run_target(config, pings(5))
     assert len(sandbox_client.clevertap_uploaded_events()) == 10
     assert not (tmp_path / "journal.sqlite").exists()
+
+
+def test_a_run_refused_with_401_leaves_nothing_uncertain(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"pings": EVENTS}
+    with pytest.raises(DeliveryError, match="HTTP 401"):
+        run_target({**config, "passcode": "not-the-passcode"}, pings(20))
+    again = run_target(config, pings(20))
+    assert len(sandbox_client.clevertap_uploaded_events()) == 20
+    assert again.rejects == []
+    assert again.summary["journal"]["uncertain_at_start"] == 0
