@@ -45,7 +45,7 @@ SCALARS_OF: t.Final[dict[str, tuple[str, ...]]] = {
 }
 COMMON_SCALARS: t.Final = ("user_id", "anonymous_id", "timestamp")
 ALL_SCALARS: t.Final = (*COMMON_SCALARS, "event", "name", "category", "group_id", "previous_id")
-OTHER_KEYS: t.Final = ("type", "preset", "context", "message_id", "clevertap_dates")
+OTHER_KEYS: t.Final = ("type", "context", "message_id", "clevertap_dates")
 OBJECT_FORM_KEYS: t.Final = ("from", "exclude", "rename", "merge", "fields")
 
 

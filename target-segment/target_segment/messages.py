@@ -46,6 +46,8 @@ _MILLISECONDS_THRESHOLD: t.Final = 1e11  # epoch numbers this large are millisec
 def json_default(value: t.Any) -> t.Any:
     """Serialize what orjson does not know natively (Decimal from the SDK, sets)."""
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None  # JSON has no NaN/Infinity; orjson writes float NaN as null too
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, set | frozenset):
         return sorted(value, key=str)
@@ -342,12 +344,10 @@ class MessageBuilder:
 
     def _message_id(self, record: dict[str, t.Any], message: dict[str, t.Any]) -> str:
         """Same record (or same content) -> same messageId, so Segment drops re-sends."""
-        if self.mapping.message_id == "key" and self.key_properties:
-            basis = orjson.dumps(
-                [record.get(k) for k in self.key_properties],
-                default=json_default,
-                option=_JSON_OPTIONS,
-            )
+        keys = [record.get(k) for k in self.key_properties]
+        # A key that is entirely null identifies nothing: such rows are told apart by content.
+        if self.mapping.message_id == "key" and any(k is not None for k in keys):
+            basis = orjson.dumps(keys, default=json_default, option=_JSON_OPTIONS)
         else:
             context = {k: v for k, v in message["context"].items() if k != "library"}
             basis = self._canonical({**message, "context": context})

@@ -16,7 +16,13 @@ from singer_sdk.exceptions import ConfigValidationError
 from target_segment.mapping import MappingConfigError
 from target_segment.messages import MessageBuilder
 from target_segment.presets import MappingSet
-from target_segment.settings import MAX_BATCH_ROWS, MAX_CONCURRENCY, REGION_URLS, segment_settings
+from target_segment.settings import (
+    DEFAULT_SETTINGS_URL,
+    MAX_BATCH_ROWS,
+    MAX_CONCURRENCY,
+    REGION_URLS,
+    segment_settings,
+)
 from target_segment.sinks import SegmentSink
 from target_segment.transport import SegmentTransport
 from target_segment.write_key_check import KeyCheck, check_write_key
@@ -37,6 +43,11 @@ def _version() -> str:
         return metadata.version("target-segment")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "0.0.0"
+
+
+def _default_salt(write_key: str) -> str:
+    """Unique to the deployment, and no way back to the key (Segment shows messageIds)."""
+    return hashlib.sha256(b"target-segment/message-id-salt/" + write_key.encode()).hexdigest()[:32]
 
 
 class TargetSegment(DeliveryTarget):
@@ -81,7 +92,7 @@ class TargetSegment(DeliveryTarget):
             region = config_.get("region") or "us"
             self.api_url = checked_base_url(config_.get("api_url") or REGION_URLS[region])
             self.settings_url = checked_base_url(
-                config_.get("settings_url") or "https://cdn.segment.com", setting="settings_url"
+                config_.get("settings_url") or DEFAULT_SETTINGS_URL, setting="settings_url"
             )
             self.integrations = self._integrations(config_.get("integrations"))
             self._check_limits()
@@ -94,13 +105,7 @@ class TargetSegment(DeliveryTarget):
             raise ConfigValidationError(message, errors=[message]) from None
         # The SDK drains every sink and emits the latest STATE once records are this old.
         self._MAX_RECORD_AGE_IN_MINUTES = interval / 60
-        salt = (
-            config_.get("message_id_salt")
-            or hashlib.sha256(b"target-segment/message-id-salt/" + write_key.encode()).hexdigest()[
-                :32
-            ]
-        )
-        self._salt = salt.encode()
+        self._salt = str(config_.get("message_id_salt") or _default_salt(write_key)).encode()
         self._library = {"name": "target-segment", "version": _version()}
         self._builders: list[MessageBuilder] = []
         self._counts_lock = threading.Lock()

@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from segment_testkit import WRITE_KEY, ScriptedSegment
 
+# (batch of messages, attempt number for that batch) -> (HTTP status, response headers)
 Script = t.Callable[[list[dict[str, t.Any]], int], tuple[int, dict[str, str]]]
 
 
@@ -37,9 +38,7 @@ def scripted(
     """Start a ScriptedSegment; returns it with a config pointing at it."""
     servers: list[ScriptedSegment] = []
 
-    def start(
-        script: t.Callable[[list[dict[str, t.Any]], int], tuple[int, dict[str, str]]],
-    ) -> tuple[ScriptedSegment, dict[str, t.Any]]:
+    def start(script: Script) -> tuple[ScriptedSegment, dict[str, t.Any]]:
         server = ScriptedSegment(script)
         servers.append(server)
         config = {

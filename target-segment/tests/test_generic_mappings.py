@@ -253,3 +253,18 @@ def test_the_salt_separates_deployments(segment_config, sandbox_client) -> None:
     ids = {m["messageId"] for m in sandbox_client.segment_messages()}
     assert len(ids) == 3
     assert sandbox_client.segment_stats()["duplicates"] == 0
+
+
+def test_rows_with_a_null_key_are_told_apart_by_content(segment_config, sandbox_client) -> None:
+    config = {
+        **segment_config,
+        "stream_mappings": {"e": {"type": "track", "event": "name", "user_id": "uid"}},
+    }
+    lines = [
+        schema("e", {"id": STRING, "name": STRING, "uid": STRING}, ["id"]),
+        record("e", {"id": None, "name": "Opened", "uid": "u1"}),
+        record("e", {"id": None, "name": "Closed", "uid": "u1"}),
+    ]
+    run_target(config, lines)
+    events = sorted(m["event"] for m in sandbox_client.segment_messages())
+    assert events == ["Closed", "Opened"]

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from target_segment.messages import iso_timestamp, library_size
+from target_segment.messages import iso_timestamp, json_default, library_size
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,11 @@ def test_library_size_is_json_dumps_of_the_message() -> None:
     compact = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
     assert library_size(compact) == len(json.dumps(message).encode())
     assert library_size(compact) > len(compact)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(Decimal(2), 2), (Decimal("2.50"), 2.5), (Decimal("Infinity"), None), ({3, 1}, [1, 3])],
+)
+def test_values_orjson_does_not_know(value: object, expected: object) -> None:
+    assert json_default(value) == expected
