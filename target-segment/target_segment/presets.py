@@ -76,13 +76,21 @@ STREAM_PRESETS: t.Final[dict[str, dict[str, dict[str, t.Any]]]] = {
 }
 
 
-def apply_preset(raw: t.Any, where: str) -> t.Any:
-    """The mapping with its ``preset`` expanded (the mapping's own keys override the preset's)."""
+def apply_preset(raw: t.Any, where: str, stream: str | None = None) -> t.Any:
+    """The mapping with its ``preset`` expanded (the mapping's own keys override the preset's).
+
+    ``"clevertap"`` picks the CleverTap preset of the stream's name (events or profiles).
+    """
     if not isinstance(raw, dict) or "preset" not in raw:
         return raw
     name = raw["preset"]
+    if name == "clevertap" and stream is not None:
+        name = STREAM_PRESETS["clevertap"].get(stream, {}).get("preset", name)
     if name not in PRESETS:
-        msg = f"{where}.preset must be one of {', '.join(PRESETS)}; got {name!r}."
+        msg = (
+            f"{where}.preset must be one of {', '.join(PRESETS)} (or clevertap for the streams "
+            f"{', '.join(STREAM_PRESETS['clevertap'])}); got {name!r}."
+        )
         raise MappingConfigError(msg)
     overrides = {k: v for k, v in raw.items() if k != "preset"}
     return {**copy.deepcopy(PRESETS[name]), **overrides}
@@ -109,7 +117,7 @@ class MappingSet:
         configured = {**STREAM_PRESETS[mapping_preset], **(stream_mappings or {})}
         self._by_stream: dict[str, StreamMapping | None] = {
             stream: parse_mapping(
-                apply_preset(raw, f"stream_mappings['{stream}']"),
+                apply_preset(raw, f"stream_mappings['{stream}']", stream),
                 f"stream_mappings['{stream}']",
             )
             for stream, raw in configured.items()

@@ -19,7 +19,8 @@ MAX_BATCH_ROWS: t.Final = 2_500
 
 _MAPPING_HELP = (
     "Keys: `type` (identify, track, page, screen, group, alias, or ignore), `preset` "
-    f"({', '.join(PRESETS)}), `user_id`, `anonymous_id`, `event`, `name`, `category`, "
+    f"({', '.join(PRESETS)}; clevertap = by stream name), `user_id`, `anonymous_id`, `event`, "
+    "`name`, `category`, "
     "`group_id`, `previous_id`, `timestamp` (a field, a dotted path such as profile.identity, a "
     'list of fields where the first non-empty wins, or {"value": constant}), `traits` / '
     '`properties` / `context` ("*" = every field not used otherwise, a field holding an object, '

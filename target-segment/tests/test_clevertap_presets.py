@@ -132,3 +132,10 @@ def test_preset_keys_can_be_overridden(segment_config, sandbox_client) -> None:
     assert result.summary["skipped_by_reason"] == {"ignored_stream": 10}
     summary = result.summary
     assert summary["received"] == summary["delivered"] + summary["rejected"] + summary["skipped"]
+
+
+def test_preset_clevertap_picks_the_preset_by_stream_name(segment_config, sandbox_client) -> None:
+    """The form meltano.yml uses: {"preset": "clevertap"} on both streams."""
+    mappings = {"events": {"preset": "clevertap"}, "profiles": {"preset": "clevertap"}}
+    result = run_target({**segment_config, "stream_mappings": mappings}, tap_lines())
+    assert result.summary["delivered_by_type"] == {"track": 24, "identify": 10}

@@ -40,6 +40,7 @@ def test_eu_region_with_an_api_url_override_delivers_there(segment_config, sandb
         ),
         ({"stream_mappings": {"s": {"type": "identify"}}}, "map `user_id` or `anonymous_id`"),
         ({"stream_mappings": {"s": {"preset": "mixpanel"}}}, ".preset must be one of"),
+        ({"stream_mappings": {"s": {"preset": "clevertap"}}}, "(or clevertap for the streams"),
         (
             {"stream_mappings": {"s": {"type": "identify", "user_id": 5}}},
             "stream_mappings['s'].user_id must be a field name",
