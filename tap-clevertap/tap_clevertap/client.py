@@ -153,9 +153,11 @@ class CleverTapClient:
             cursor = doc["cursor"]
         elif "records" in doc or "next_cursor" in doc:
             # Some accounts answer the open call with the first page itself.
-            if doc.get("records"):
-                yield raw
             cursor = doc.get("next_cursor")
+            has_records = bool(doc.get("records"))
+            del doc  # a parsed page is large: never hold it while waiting to hand over raw
+            if has_records:
+                yield raw
             if cursor is None:
                 return
         else:
@@ -171,13 +173,15 @@ class CleverTapClient:
             doc, raw = self.call("GET", page_base + cursor, what=what, cursor_page=True, stop=stop)
             pages += 1
             next_cursor = doc.get("next_cursor")
+            has_records = bool(doc.get("records"))
+            del doc  # a parsed page is large: never hold it while waiting to hand over raw
             if next_cursor is not None and next_cursor == cursor:
                 msg = (
                     f"{what}: page {pages} returned the same cursor it was fetched with; "
                     "following it would loop forever."
                 )
                 raise RepeatedCursorError(msg)
-            if doc.get("records"):
+            if has_records:
                 yield raw
             if next_cursor is None:
                 return

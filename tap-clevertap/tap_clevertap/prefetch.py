@@ -48,7 +48,7 @@ class OrderedPrefetcher(t.Generic[J]):
         produce: t.Callable[[J, Emit, threading.Event], None],
         *,
         workers: int,
-        queue_depth: int = 2,
+        queue_depth: int = 1,
         buffer_bytes: int = DEFAULT_BUFFER_BYTES,
         name: str = "prefetch",
     ) -> None:

@@ -49,6 +49,13 @@ class Skipped:
     reason: str
 
 
+def _drain(records: list[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
+    """Yield a page's records, releasing each one once emitted (a parsed page is large)."""
+    records.reverse()
+    while records:
+        yield records.pop()
+
+
 class CleverTapStream(Stream):
     """Shared record path: day bookmarks written by the stream, cheap property selection."""
 
@@ -210,7 +217,7 @@ class EventsStream(CleverTapStream):
         try:
             for item in prefetcher.items(index - offset):
                 if isinstance(item, Page):
-                    for raw in orjson.loads(item.body)["records"]:
+                    for raw in _drain(orjson.loads(item.body)["records"]):
                         emitted += 1
                         yield build_event(raw, name, tz)
                 elif isinstance(item, DayDone):
@@ -316,7 +323,7 @@ class ProfilesStream(CleverTapStream):
                             "Profiles: skipping event %r: %s", job.event_name, item.reason
                         )
                         continue
-                    for raw in orjson.loads(item.body)["records"]:
+                    for raw in _drain(orjson.loads(item.body)["records"]):
                         object_id = profile_object_id(raw)
                         if object_id is None:
                             without_id += 1
