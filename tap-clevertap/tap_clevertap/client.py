@@ -118,8 +118,10 @@ class CleverTapClient:
         restarts = 0
         while True:
             doc, raw = self.call("POST", open_url, body=query, what=what, stop=stop)
+            pages = self._follow(kind, doc, raw, what, stop)
+            del doc, raw  # _follow drops them as soon as it can
             try:
-                yield from self._follow(kind, doc, raw, what, stop)
+                yield from pages
             except CursorExpiredError as exc:
                 restarts += 1
                 if restarts > self.settings.max_cursor_restarts:
@@ -183,6 +185,7 @@ class CleverTapClient:
                 raise RepeatedCursorError(msg)
             if has_records:
                 yield raw
+            del raw  # let the consumer free the page while the next one is fetched
             if next_cursor is None:
                 return
             cursor = next_cursor
@@ -380,7 +383,7 @@ def _json(content: bytes) -> dict[str, t.Any] | None:
         doc = orjson.loads(content)
     except orjson.JSONDecodeError:
         return None
-    return doc if isinstance(doc, dict) else {"records": doc}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _error_text(doc: dict[str, t.Any]) -> str:
