@@ -13,6 +13,7 @@ import datetime as dt
 import email.utils
 import logging
 import random
+import re
 import threading
 import time
 import typing as t
@@ -49,6 +50,16 @@ _TRANSIENT_EXCEPTIONS = (
 )
 _CURSOR_ERROR_HINTS = ("incorrect usage", "cursor", "cursor_invalidated")
 _MAX_RETRY_AFTER = 600.0
+
+# A data page as CleverTap (and the live capture) lays it out:
+#   {"next_cursor":"<percent-encoded>","records":[...],"status":"success"}
+# The first member of the top-level object and its last member can be read without parsing the
+# records in between; anything laid out differently is parsed in full.
+_PAGE_HEAD = re.compile(
+    rb'\s*\{\s*"next_cursor"\s*:\s*"([^"\\]*)"\s*,\s*"records"\s*:\s*\[\s*(\]?)'
+)
+_PAGE_TAIL = re.compile(rb'"status"\s*:\s*"success"\s*\}\s*$')
+_PAGE_SCAN_MIN_BYTES = 2048
 
 
 class Cancelled(Exception):
@@ -242,6 +253,10 @@ class CleverTapClient:
                 in_progress = self._in_progress(what, in_progress, stop)
                 continue
 
+            if cursor_page and status == 200 and (envelope := page_envelope(content)):
+                # Workers only need the cursor: parsing a 50 MB page twice (here and when it
+                # is emitted) would double the CPU and hold a second parsed page in memory.
+                return envelope, content
             doc = _json(content)
             if doc is None:
                 if status < 400:
@@ -351,6 +366,24 @@ def check_connection(client: CleverTapClient) -> str:
         f"Connected to CleverTap at {client.settings.base_url} as account "
         f"{client.settings.account_id}: credentials accepted, {count} events in the schema."
     )
+
+
+def page_envelope(content: bytes) -> dict[str, t.Any] | None:
+    """A successful data page's envelope read from its first and last members, or None.
+
+    Returns ``{"status": "success", "next_cursor": ..., "records": [...]}`` where ``records`` only
+    tells whether the page has any (``[True]``) or none (``[]``); None means "parse it in full".
+    """
+    if len(content) < _PAGE_SCAN_MIN_BYTES:
+        return None
+    head = _PAGE_HEAD.match(content)
+    if head is None or _PAGE_TAIL.search(content, len(content) - 64) is None:
+        return None
+    return {
+        "status": "success",
+        "next_cursor": head.group(1).decode("ascii"),
+        "records": [] if head.group(2) else [True],
+    }
 
 
 def _classify(
