@@ -48,6 +48,29 @@ def test_expired_cursors_restart_the_day_without_losing_records(sandbox_factory)
     assert len(records) >= len({r["event_id"] for r in records})
 
 
+def test_timeouts_are_retried(sandbox_factory, caplog):
+    caplog.set_level(logging.WARNING)
+    sandbox = sandbox_factory(seed=7, fault_slow=0.2, slow_ms=250)
+    summary = sandbox.client.seed_summary()
+    config = tap_config(
+        sandbox,
+        event_names=["Charged"],
+        start_date="2026-11-13",
+        request_timeout=0.1,
+        max_retries=30,
+        # A timed-out page is still being served: the retry sees "still in progress" for a while.
+        in_progress_retries=50,
+        retry_max_wait=0.2,
+        profile_events=[],
+    )
+    run = run_tap(config)
+    expected = expected_days(summary, "Charged")
+    expected = {day: n for day, n in expected.items() if n and day >= "2026-11-13"}
+    assert counts_by_day(run.records(), "Charged") == expected
+    assert sandbox.client.clevertap_stats()["faults_injected"]["slow"] > 0
+    assert "ReadTimeout; retry" in caplog.text
+
+
 def test_cursor_that_always_expires_fails_naming_event_and_day(sandbox, sandbox_client):
     sandbox_client.set_cursor_ttl(0)
     config = tap_config(sandbox, event_names=["Charged"], max_cursor_restarts=2)
