@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 import typing as t
 
 if t.TYPE_CHECKING:
@@ -15,13 +16,26 @@ MASK = "***"
 class SecretScrubber:
     """Replaces every known secret (and its HTTP Basic encoding) with a mask."""
 
-    def __init__(self, secrets: Iterable[str | None]) -> None:
-        values: set[str] = set()
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._values: list[str] = []
+        self._bytes: list[bytes] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str | None]) -> None:
+        """Mask these secrets too."""
+        values = set(self._values)
         for secret in secrets:
             if secret and len(secret) >= 4:
                 values.add(secret)
                 values.add(base64.b64encode(f"{secret}:".encode()).decode())
                 values.add(base64.b64encode(secret.encode()).decode())
+        self._use(values)
+
+    def include(self, other: SecretScrubber) -> None:
+        """Mask everything the other scrubber masks too."""
+        self._use({*self._values, *other._values})
+
+    def _use(self, values: set[str]) -> None:
         # Longest first so a secret that contains another is masked whole.
         self._values = sorted(values, key=len, reverse=True)
         self._bytes = [v.encode() for v in self._values]
@@ -64,14 +78,21 @@ class ScrubbingFilter(logging.Filter):
         return True
 
 
+#: One filter per process, masking the secrets of every target created in it (several targets
+#: can run in one process: tests, orchestrators), never only the first one's.
+_PROCESS_FILTER = ScrubbingFilter(SecretScrubber())
+_PROCESS_FILTER_LOCK = threading.Lock()
+
+
 def install_log_scrubbing(scrubber: SecretScrubber) -> None:
-    """Attach the filter to every handler of the root logger (where the SDK's handlers live)."""
+    """Mask these secrets in every record the root logger's handlers (the SDK's) write."""
     if not scrubber:
         return
-    log_filter = ScrubbingFilter(scrubber)
-    root = logging.getLogger()
-    for handler in root.handlers:
-        if not any(isinstance(f, ScrubbingFilter) for f in handler.filters):
-            handler.addFilter(log_filter)
-    if not any(isinstance(f, ScrubbingFilter) for f in root.filters):
-        root.addFilter(log_filter)
+    with _PROCESS_FILTER_LOCK:
+        _PROCESS_FILTER.scrubber.include(scrubber)
+        root = logging.getLogger()
+        for handler in root.handlers:
+            if _PROCESS_FILTER not in handler.filters:
+                handler.addFilter(_PROCESS_FILTER)
+        if _PROCESS_FILTER not in root.filters:
+            root.addFilter(_PROCESS_FILTER)

@@ -4,130 +4,74 @@ The SDK emits STATE at ``drain_all`` right after calling every sink's ``process_
 hand records to the delivery engine as they arrive and ``process_batch`` waits until everything
 handed over so far is confirmed or rejected. So STATE is never ahead of delivery, while uploads
 overlap with reading. Sinks never report themselves full: the engine applies backpressure instead,
-and the SDK still drains (and emits STATE) every few minutes and at the end of input.
+and the SDK drains (and emits STATE) every ``state_interval_seconds`` and at the end of input.
+
+SDK internals used here, and only here (singer-sdk 0.54 has no public hook for them):
+
+* ``Target._process_record_message`` is overridden with a direct path for streams without stream
+  maps or flattening, which is what almost every run has. It does the SDK's per-record steps that
+  apply (metadata columns removed, validation, date parsing, key-property check, tallies) and skips
+  the ones that cannot apply there (a copy of the record, the identity transform, an empty context,
+  a DEBUG log line per record). The record-count metric and the record-age check (which drains
+  and emits STATE) run at most every second instead of per record. Streams with stream maps or
+  flattening go through the SDK's own method unchanged.
+* ``Sink._parse_timestamps_in_record`` is overridden to parse only the fields the schema types as
+  date-like (listed once per stream), and to turn a value that does not parse into a rejection:
+  the SDK raises, which stops the whole run on one bad record.
+* ``Target._MAX_RECORD_AGE_IN_MINUTES`` is set per instance from ``state_interval_seconds``: it is
+  how often the SDK drains and emits STATE while input keeps coming (5 minutes by default).
+* The direct path calls the SDK's own ``Target._handle_max_record_age`` and
+  ``Sink._remove_sdc_metadata_from_record``, as its path does.
 """
 
 from __future__ import annotations
 
 import abc
+import sys
 import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
 import orjson
 from singer_sdk import Target
-from singer_sdk import typing as th
-from singer_sdk.exceptions import InvalidRecord
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sinks import BatchSink
-from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from connector_common.delivery import DeliveryEngine, DeliveryError, Item, Rejection, RetryPolicy
 from connector_common.property_names import PropertyNameNormalizer
+from connector_common.record_checks import DateLikeFields, ReportingValidator, compiled_validator
 from connector_common.redaction import SecretScrubber, install_log_scrubbing
 from connector_common.rejected_records import RejectedRecordsWriter
 from connector_common.singer_reader import TolerantSingerReader
+from connector_common.target_settings import common_setting_errors
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
+    from singer_sdk.plugin_base import _ConfigInput
+    from singer_sdk.sinks.core import BaseJSONSchemaValidator
+
     from connector_common.delivery import Transport
+    from connector_common.target_settings import DeliveryLimits
 
 MELTANO_TEST_STREAM = "meltano_test_stream"
-
-
-def common_target_settings(
-    *,
-    plugin: str,
-    default_concurrency: int,
-    max_concurrency: int,
-    default_batch_rows: int,
-    max_batch_rows: int,
-) -> list[th.Property[t.Any]]:
-    """Settings with the same name and meaning in both targets."""
-    return [
-        th.Property(
-            "property_names",
-            th.StringType,
-            default="none",
-            allowed_values=["none", "segment", "lodash", "to-snake-case", "go-snakecase"],
-            title="Property name convention",
-            description=(
-                "How property and trait names are rewritten before loading. `none` keeps them as "
-                "they are; `segment` reproduces Segment's CleverTap destination (lodash snakeCase: "
-                "'Industry Of Traits' -> 'industry_of_traits')."
-            ),
-        ),
-        th.Property(
-            "normalize_nested_keys",
-            th.BooleanType,
-            default=False,
-            description="Also rewrite keys inside nested objects (property_names other than none).",
-        ),
-        th.Property(
-            "collision_policy",
-            th.StringType,
-            default="error",
-            allowed_values=["error", "first_wins", "last_wins"],
-            description=(
-                "When two names in one record normalize to the same key: `error` rejects the "
-                "record naming both keys (nothing lost silently); `first_wins`/`last_wins` keep "
-                "one value."
-            ),
-        ),
-        th.Property(
-            "max_concurrency",
-            th.IntegerType,
-            default=default_concurrency,
-            description=f"Requests in flight at once (1-{max_concurrency}).",
-        ),
-        th.Property(
-            "batch_size_rows",
-            th.IntegerType,
-            default=default_batch_rows,
-            description=f"Records per API request (1-{max_batch_rows}).",
-        ),
-        th.Property(
-            "dry_run",
-            th.BooleanType,
-            default=False,
-            description="Validate and map everything but store nothing at the vendor.",
-        ),
-        th.Property(
-            "rejected_records_path",
-            th.StringType,
-            default=f"output/{plugin}-rejected.jsonl",
-            description="JSONL file receiving every rejected record with its reason.",
-        ),
-        th.Property(
-            "on_rejected",
-            th.StringType,
-            default="continue",
-            allowed_values=["continue", "fail"],
-            description=(
-                "`continue` writes rejected records to rejected_records_path and loads the rest; "
-                "`fail` stops the run at the first rejected record (after writing it there)."
-            ),
-        ),
-        th.Property(
-            "summary_path",
-            th.StringType,
-            description="Optional JSON file receiving the run summary (counts by outcome).",
-        ),
-        th.Property(
-            "request_timeout",
-            th.NumberType,
-            default=60,
-            description="Seconds to wait for one API response.",
-        ),
-        th.Property(
-            "max_retries",
-            th.IntegerType,
-            default=10,
-            description="Retries of one batch on network errors, 429 and 5xx before the run fails.",
-        ),
-    ]
+#: Singer metadata columns the SDK strips from records when a sink does not want them.
+_SDC_COLUMNS: t.Final = frozenset(
+    {
+        "_sdc_extracted_at",
+        "_sdc_received_at",
+        "_sdc_batched_at",
+        "_sdc_deleted_at",
+        "_sdc_sequence",
+        "_sdc_table_version",
+        "_sdc_sync_started_at",
+    }
+)
 
 
 class RecordRejectedError(Exception):
@@ -145,6 +89,10 @@ class RecordRejectedError(Exception):
         self.rejection = Rejection(reason=reason, rule=rule, code=code, field=field)
 
 
+class ConnectionCheckError(RuntimeError):
+    """``--test`` failed; the message says what to change."""
+
+
 @dataclass
 class RunSummary:
     """What happened to every record this run: received = delivered + rejected + skipped."""
@@ -160,20 +108,10 @@ class RunSummary:
         with self._lock:
             bucket[key] = bucket.get(key, 0) + n
 
-
-class _RejectingValidator(BaseJSONSchemaValidator):
-    """Schema validation that reports instead of raising, so invalid records become rejections."""
-
-    def __init__(self, inner: BaseJSONSchemaValidator, sink: DeliverySink) -> None:
-        super().__init__(inner.schema)
-        self._inner = inner
-        self._sink = sink
-
-    def validate(self, record: dict[str, t.Any]) -> None:
-        try:
-            self._inner.validate(record)
-        except InvalidRecord as exc:
-            self._sink.mark_invalid(record, exc.error_message)
+    def receive(self, stream: str) -> None:
+        """Count a record read; only the reader thread writes ``received``, so no lock."""
+        received = self.received
+        received[stream] = received.get(stream, 0) + 1
 
 
 class DeliveryTarget(Target):
@@ -181,19 +119,31 @@ class DeliveryTarget(Target):
 
     message_reader_class = TolerantSingerReader
     secret_settings: t.ClassVar[tuple[str, ...]] = ()
-    max_concurrency_limit: t.ClassVar[int] = 15
-    max_batch_rows: t.ClassVar[int] = 1000
+    limits: t.ClassVar[DeliveryLimits]
+    #: Help of the ``--test`` option.
+    connection_test_help: t.ClassVar[str] = (
+        "Check the connection settings with the vendor and exit."
+    )
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.scrubber = SecretScrubber(self.config.get(name) for name in self.secret_settings)
         install_log_scrubbing(self.scrubber)
+        if kwargs.get("validate_config", True):
+            errors = [self.scrubber.scrub(error) for error in self.setting_errors()]
+            if errors:
+                raise ConfigValidationError(" ".join(errors), errors=errors)
+        # See the module docstring: how often the SDK drains and emits STATE mid-run.
+        self._MAX_RECORD_AGE_IN_MINUTES = float(self.config["state_interval_seconds"]) / 60
         self.summary = RunSummary()
         self._engine: DeliveryEngine | None = None
         self._rejects: RejectedRecordsWriter | None = None
         self._checkpoint_lock = threading.Lock()
         self._fail_on_reject = self.config.get("on_rejected", "continue") == "fail"
         self._reject_error: str | None = None
+        self._direct_sinks: dict[str, DeliverySink] = {}
+        self._housekeeping_every = min(1.0, self._MAX_RECORD_AGE_IN_MINUTES * 6)  # 1/10th
+        self._next_housekeeping = time.monotonic()
         self.normalizer = PropertyNameNormalizer(
             strategy=self.config.get("property_names", "none"),
             normalize_nested=bool(self.config.get("normalize_nested_keys", False)),
@@ -208,8 +158,25 @@ class DeliveryTarget(Target):
     def build_transport(self) -> Transport:
         """The vendor endpoint records are delivered to."""
 
+    @abc.abstractmethod
+    def check_connection(self) -> str:
+        """Ask the vendor whether the settings work (``--test``).
+
+        Returns what the vendor confirmed; raises ConnectionCheckError saying what to fix.
+        """
+
+    def setting_errors(self) -> list[str]:
+        """Everything wrong with the settings beyond the JSON schema (extend with ``super()``)."""
+        return common_setting_errors(self.config, self.limits)
+
+    def before_listen(self) -> None:
+        """Checks to run on the command line before any input is read (default: none)."""
+
     def on_delivered(self, items: Sequence[Item]) -> None:
         """Called (under a lock) once the vendor confirmed these items."""
+
+    def on_vendor_rejected(self, item: Item, rejection: Rejection) -> None:
+        """Called (under a lock) once the vendor refused an item; it is in the rejects output."""
 
     def before_send(self, items: Sequence[Item]) -> None:
         """Called right before a batch goes out (the CleverTap journal marks it pending)."""
@@ -217,6 +184,43 @@ class DeliveryTarget(Target):
     def extra_summary(self) -> dict[str, t.Any]:
         """Target-specific numbers for the run summary."""
         return {}
+
+    # -- reading: the direct path for plain streams (see the module docstring) ------------------
+
+    def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
+        """Register the stream as the SDK does, then decide whether it takes the direct path."""
+        super()._process_schema_message(message_dict)
+        stream = message_dict["stream"]
+        self._direct_sinks.pop(stream, None)
+        maps = self.mapper.stream_maps.get(stream) or []
+        if (
+            len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and not maps[0].flattening_enabled
+            and maps[0].stream_alias == stream
+        ):
+            sink = self.get_sink(stream)
+            if isinstance(sink, DeliverySink):
+                self._direct_sinks[stream] = sink
+
+    def _process_record_message(self, message_dict: dict[str, t.Any]) -> None:
+        """One RECORD: straight to its sink for plain streams, else through the SDK."""
+        stream = message_dict.get("stream")
+        record = message_dict.get("record")
+        sink = self._direct_sinks.get(stream) if stream.__class__ is str else None
+        if sink is None or record.__class__ is not dict:
+            super()._process_record_message(message_dict)
+            return
+        sink.receive(t.cast("dict[str, t.Any]", record))
+        if time.monotonic() >= self._next_housekeeping:
+            self._housekeeping()
+
+    def _housekeeping(self) -> None:
+        """Per-record bookkeeping of the SDK, done at most every second on the direct path."""
+        for sink in self._direct_sinks.values():
+            sink.report_record_count()
+        self._next_housekeeping = time.monotonic() + self._housekeeping_every
+        self._handle_max_record_age()
 
     # -- delivery ------------------------------------------------------------------------------
 
@@ -234,23 +238,12 @@ class DeliveryTarget(Target):
     def engine(self) -> DeliveryEngine:
         """The delivery engine, started on first use."""
         if self._engine is None:
-            concurrency = int(self.config.get("max_concurrency") or 1)
-            batch_rows = int(self.config.get("batch_size_rows") or self.max_batch_rows)
-            if not 1 <= concurrency <= self.max_concurrency_limit:
-                msg = (
-                    f"max_concurrency must be between 1 and {self.max_concurrency_limit}, "
-                    f"got {concurrency}."
-                )
-                raise ValueError(msg)
-            if not 1 <= batch_rows <= self.max_batch_rows:
-                msg = f"batch_size_rows must be 1-{self.max_batch_rows}, got {batch_rows}."
-                raise ValueError(msg)
             self._engine = DeliveryEngine(
                 self.build_transport(),
-                max_concurrency=concurrency,
-                batch_items=batch_rows,
+                max_concurrency=int(self.config["max_concurrency"]),
+                batch_items=int(self.config["batch_size_rows"]),
                 on_delivered=self.on_delivered,
-                on_rejected=self._on_rejected,
+                on_rejected=self._vendor_rejected,
                 before_send=self.before_send,
                 retry=RetryPolicy(max_retries=int(self.config.get("max_retries", 10))),
                 timeout=float(self.config.get("request_timeout", 60)),
@@ -260,12 +253,13 @@ class DeliveryTarget(Target):
 
     def submit(self, item: Item) -> None:
         """Hand one prepared record to the engine."""
-        self._raise_if_rejected()
+        if self._reject_error is not None:
+            self._raise_if_rejected()
         self.engine.submit(item)
 
     def reject(self, stream: str, record: t.Any, rejection: Rejection) -> None:
         """Write a record that broke a local rule to the rejects output."""
-        self._on_rejected_record(stream, record, rejection)
+        self._write_reject(stream, record, rejection)
         self._raise_if_rejected()
 
     def checkpoint(self) -> None:
@@ -284,10 +278,11 @@ class DeliveryTarget(Target):
                 self._rejects.flush()
             self._raise_if_rejected()
 
-    def _on_rejected(self, item: Item, rejection: Rejection) -> None:
-        self._on_rejected_record(item.stream, item.record, rejection)
+    def _vendor_rejected(self, item: Item, rejection: Rejection) -> None:
+        self._write_reject(item.stream, item.record, rejection)
+        self.on_vendor_rejected(item, rejection)
 
-    def _on_rejected_record(self, stream: str, record: t.Any, rejection: Rejection) -> None:
+    def _write_reject(self, stream: str, record: t.Any, rejection: Rejection) -> None:
         self.rejects.write(
             stream=stream,
             record=record,
@@ -312,8 +307,8 @@ class DeliveryTarget(Target):
             raise RuntimeError(self._reject_error)
 
     def _reject_line(self, number: int, line: str, reason: str) -> None:
-        self.summary.count(self.summary.received, "<unparseable>")
-        self._on_rejected_record(
+        self.summary.receive("<unparseable>")
+        self._write_reject(
             "<unknown>",
             {"line_number": number, "line": line[:10_000]},
             Rejection(reason=reason, rule="malformed_input_line"),
@@ -365,9 +360,54 @@ class DeliveryTarget(Target):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(text + "\n", encoding="utf-8")
 
+    # -- command line: `--test` ----------------------------------------------------------------
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's target command plus ``--test`` (targets have none in singer-sdk 0.54)."""
+        command = super().get_singer_command()
+        command.params.append(
+            click.Option(["--test"], is_flag=True, default=False, help=cls.connection_test_help)
+        )
+        return command
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        file_input: t.IO[str] | None = None,
+        test: bool = False,
+    ) -> None:
+        """Run the target after ``before_listen``, or with ``--test`` only check the connection."""
+        if about:
+            cls.print_about(about_format)
+            sys.exit(0)
+        cls.print_version(print_fn=cls.logger.info)
+        target = cls(
+            config=config.config if config is not None else None,
+            validate_config=True,
+            parse_env_config=config.parse_env if config is not None else False,
+        )
+        if not test:
+            target.before_listen()
+            target.listen(file_input)
+            return
+        try:
+            message = target.check_connection()
+        except ConnectionCheckError as exc:
+            target.logger.error("%s", target.scrubber.scrub(str(exc)))
+            sys.exit(1)
+        target.logger.info("%s", message)
+        click.echo(message)
+
 
 class DeliverySink(BatchSink):
     """Maps each record to one API item (or a rejection) and hands it to the target's engine."""
+
+    _record_validator: BaseJSONSchemaValidator | None = None  # set by get_validator
 
     def __init__(
         self,
@@ -379,6 +419,14 @@ class DeliverySink(BatchSink):
         self.target = target
         self._invalid: str | None = None
         super().__init__(target, stream_name, schema, key_properties)
+        dates = DateLikeFields(self.schema)
+        self._dates = dates if dates.fields else None
+        self._keys = frozenset(self.key_properties)
+        self._declared = frozenset(self.schema.get("properties") or ())
+        self._warn_undeclared = not self.schema.get("additionalProperties", False)
+        self._undeclared_warned: set[str] = set()
+        self._is_test_stream = stream_name == MELTANO_TEST_STREAM
+        self._uncounted = 0
         self.setup_mapping()
 
     @property
@@ -398,40 +446,105 @@ class DeliverySink(BatchSink):
     def prepare(self, record: dict[str, t.Any]) -> Item | None:
         """Map a record to an API item; None to skip it; raise RecordRejectedError to reject it."""
 
-    def get_validator(self) -> BaseJSONSchemaValidator | None:
-        """Schema violations become rejections with the validator's message."""
-        inner = super().get_validator()
-        return None if inner is None else _RejectingValidator(inner, self)
+    # -- checks: every broken rule becomes a rejection ------------------------------------------
 
-    def mark_invalid(self, record: dict[str, t.Any], message: str) -> None:
-        """Remember why the record being processed breaks its schema."""
-        _ = record
-        self._invalid = message
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """Compiled validation (violations become rejections); the SDK's as a fallback."""
+        validator: BaseJSONSchemaValidator | None = None
+        if self.validate_schema:
+            validator = compiled_validator(
+                self.schema, self.mark_invalid, validate_formats=self.validate_field_string_format
+            )
+            if validator is None:
+                self.logger.info("Using the SDK's slower validator for '%s'.", self.stream_name)
+                inner = super().get_validator()
+                validator = None if inner is None else ReportingValidator(inner, self.mark_invalid)
+        self._record_validator = validator
+        return validator
+
+    def mark_invalid(self, message: str) -> None:
+        """Remember why the record being processed breaks its schema (the first reason wins)."""
+        if self._invalid is None:
+            self._invalid = message
+
+    def _parse_timestamps_in_record(
+        self,
+        record: dict[str, t.Any],
+        schema: dict[str, t.Any],
+        treatment: DatetimeErrorTreatmentEnum,
+    ) -> None:
+        """Parse the schema's date-like fields; one that does not parse rejects the record."""
+        _ = schema, treatment  # always this sink's schema; a bad value is rejected, not repaired
+        if self._dates is not None:
+            self._dates.parse(record, self.mark_invalid)
+        if self._warn_undeclared and not self._declared.issuperset(record):
+            self._warn_about_undeclared(record)
+
+    def _warn_about_undeclared(self, record: dict[str, t.Any]) -> None:
+        """Once per field, as the SDK does: a value in a field the SCHEMA does not declare."""
+        warned = self._undeclared_warned
+        for key, value in record.items():
+            if value is not None and key not in self._declared and key not in warned:
+                self.logger.warning("No schema for record field '%s'", key)
+                warned.add(key)
 
     def preprocess_record(
         self, record: dict[str, t.Any], context: dict[str, t.Any]
     ) -> dict[str, t.Any]:
         """Turn a missing key property into a rejection rather than a crash of the whole run."""
-        missing = [key for key in self.key_properties if key not in record]
-        if missing and self._invalid is None:
-            self._invalid = (
-                f"missing key propert{'y' if len(missing) == 1 else 'ies'} "
-                f"{', '.join(repr(k) for k in missing)} declared in the stream's SCHEMA"
-            )
-        if missing:
-            record = {**record, **dict.fromkeys(missing)}
+        _ = context
+        if self._keys and not self._keys <= record.keys():
+            return self._without_missing_keys(record)
         return record
+
+    def _without_missing_keys(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        missing = [key for key in self.key_properties if key not in record]
+        self.mark_invalid(
+            f"missing key propert{'y' if len(missing) == 1 else 'ies'} "
+            f"{', '.join(repr(k) for k in missing)} declared in the stream's SCHEMA"
+        )
+        return {**record, **dict.fromkeys(missing)}
+
+    # -- the record path -----------------------------------------------------------------------
+
+    def receive(self, record: dict[str, t.Any]) -> None:
+        """The SDK's per-record steps for a plain stream (see the module docstring)."""
+        if not _SDC_COLUMNS.isdisjoint(record):
+            self._remove_sdc_metadata_from_record(record)
+        if self._record_validator is not None:
+            self._record_validator.validate(record)
+        if self._dates is not None:
+            self._dates.parse(record, self.mark_invalid)
+        if self._warn_undeclared and not self._declared.issuperset(record):
+            self._warn_about_undeclared(record)
+        if self._keys and not self._keys <= record.keys():
+            record = self._without_missing_keys(record)
+        self.tally_record_read()
+        self._uncounted += 1
+        self.process_record(record, {})
+
+    def report_record_count(self) -> None:
+        """Add the records the direct path read to the SDK's record-count metric."""
+        if self._uncounted:
+            self.record_counter_metric.increment(self._uncounted)
+            self._uncounted = 0
+
+    def clean_up(self) -> None:
+        """The SDK logs the final record count here: count everything first."""
+        self.report_record_count()
+        super().clean_up()
 
     def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
         """Route one record: ignored, rejected, or submitted for delivery."""
-        summary = self.target.summary
-        summary.count(summary.received, self.stream_name)
-        if self.stream_name == MELTANO_TEST_STREAM:
-            summary.count(summary.skipped, "meltano_test_stream")
+        _ = context
+        target = self.target
+        target.summary.receive(self.stream_name)
+        if self._is_test_stream:
+            target.summary.count(target.summary.skipped, "meltano_test_stream")
             return
         if self._invalid is not None:
             reason, self._invalid = self._invalid, None
-            self.target.reject(
+            target.reject(
                 self.stream_name,
                 record,
                 Rejection(
@@ -442,13 +555,13 @@ class DeliverySink(BatchSink):
         try:
             item = self.prepare(record)
         except RecordRejectedError as exc:
-            self.target.reject(self.stream_name, record, exc.rejection)
+            target.reject(self.stream_name, record, exc.rejection)
             return
-        if item is None:
-            return
-        self.target.submit(item)
+        if item is not None:
+            target.submit(item)
 
     def process_batch(self, context: dict[str, t.Any]) -> None:
         """Called by the SDK right before it emits STATE: wait for confirmation."""
         _ = context
+        self.report_record_count()
         self.target.checkpoint()

@@ -3,171 +3,14 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-import typing as t
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import tracemalloc
 
+import orjson
 import pytest
-import requests
-
-from connector_common.delivery import (
-    BatchAnswer,
-    DeliveryEngine,
-    DeliveryError,
-    Item,
-    Rejection,
-    RetryPolicy,
-    Verdict,
-    parse_retry_after,
-)
-
-FAST_RETRY = RetryPolicy(max_retries=4, base_delay=0.01, max_delay=0.02)
-
-
-class ScriptedServer:
-    """Answers POST /batch with whatever `script(items, attempt)` returns; records everything."""
-
-    def __init__(self, script: t.Callable[[list[dict], int], tuple[int, dict, dict]]) -> None:
-        self.script = script
-        self.received: list[list[dict]] = []
-        self.attempts: dict[str, int] = {}
-        self.concurrent = 0
-        self.max_concurrent = 0
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: t.Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                items = json.loads(body)["items"]
-                key = ",".join(str(i["n"]) for i in items)
-                with server.lock:
-                    server.concurrent += 1
-                    server.max_concurrent = max(server.max_concurrent, server.concurrent)
-                    attempt = server.attempts.get(key, 0) + 1
-                    server.attempts[key] = attempt
-                try:
-                    status, payload, headers = server.script(items, attempt)
-                    if status == -1:  # drop the connection without answering
-                        self.connection.setsockopt(
-                            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-                        )
-                        self.connection.close()
-                        return
-                    if status == 200:
-                        with server.lock:
-                            server.received.append(items)
-                    data = json.dumps(payload).encode()
-                    self.send_response(status)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                finally:
-                    with server.lock:
-                        server.concurrent -= 1
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/batch"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def delivered_numbers(self) -> list[int]:
-        return [item["n"] for batch in self.received for item in batch]
-
-
-class JsonTransport:
-    """A minimal vendor: 200 + {"rejected": [indexes]}, 400 = bad batch, 401 = fatal."""
-
-    max_items = 1000
-
-    def __init__(self, url: str, max_bytes: int = 1_000_000) -> None:
-        self.url = url
-        self.max_bytes = max_bytes
-
-    def build_body(self, items: t.Sequence[Item]) -> tuple[bytes, dict[str, str]]:
-        body = b'{"items":[' + b",".join(i.payload for i in items) + b"]}"
-        return body, {"Content-Type": "application/json"}
-
-    def send(
-        self, session: requests.Session, body: bytes, headers: dict[str, str]
-    ) -> requests.Response:
-        return session.post(self.url, data=body, headers=headers, timeout=5)
-
-    def read_answer(self, response: requests.Response, items: t.Sequence[Item]) -> BatchAnswer:
-        if response.status_code == 200:
-            rejected = response.json().get("rejected", [])
-            return BatchAnswer(
-                Verdict.DONE,
-                rejections={i: Rejection(reason="server said no", rule="remote") for i in rejected},
-            )
-        if response.status_code == 400:
-            return BatchAnswer(Verdict.SPLIT, "400 bad batch")
-        if response.status_code in (429, 503):
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return BatchAnswer(Verdict.RETRY, f"HTTP {response.status_code}", retry_after)
-        return BatchAnswer(Verdict.FAIL, f"HTTP {response.status_code}")
-
-    def single_item_refusal(self, answer: BatchAnswer) -> Rejection:
-        return Rejection(reason=answer.message, rule="bad_item", code=400)
-
-
-def make_items(count: int, *, keys: int | None = None) -> list[Item]:
-    items = []
-    for n in range(count):
-        record = {"n": n, "key": None if keys is None else f"user-{n % keys}"}
-        items.append(
-            Item(
-                payload=json.dumps(record).encode(),
-                stream="s",
-                record=record,
-                key=record["key"],
-            )
-        )
-    return items
-
-
-def run_engine(server: ScriptedServer, items: list[Item], **kwargs: t.Any) -> dict[str, t.Any]:
-    delivered: list[int] = []
-    rejected: list[tuple[int, str]] = []
-    engine = DeliveryEngine(
-        JsonTransport(server.url, kwargs.pop("max_bytes", 1_000_000)),
-        on_delivered=lambda batch: delivered.extend(i.record["n"] for i in batch),
-        on_rejected=lambda item, why: rejected.append((item.record["n"], why.rule)),
-        retry=kwargs.pop("retry", FAST_RETRY),
-        **{"max_concurrency": 4, "batch_items": 10, **kwargs},
-    )
-    try:
-        for item in items:
-            engine.submit(item)
-        engine.wait_idle()
-    finally:
-        engine.close()
-    return {"delivered": delivered, "rejected": rejected, "stats": engine.stats.snapshot()}
-
-
-@pytest.fixture
-def server_factory() -> t.Iterator[t.Callable[..., ScriptedServer]]:
-    servers: list[ScriptedServer] = []
-
-    def make(script: t.Callable[[list[dict], int], tuple[int, dict, dict]]) -> ScriptedServer:
-        server = ScriptedServer(script)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.close()
+from connector_common.delivery import DeliveryEngine, DeliveryError, Item, parse_retry_after
+from connector_common.testing import DROP
+from delivery_testkit import JsonTransport, RetryPolicy, make_items, run_engine
 
 
 def slow_ok(items: list[dict], attempt: int) -> tuple[int, dict, dict]:
@@ -214,7 +57,7 @@ def test_transient_errors_are_retried_with_retry_after(server_factory) -> None:
 
 def test_connection_reset_is_retried(server_factory) -> None:
     def resets_first(items: list[dict], attempt: int) -> tuple[int, dict, dict]:
-        return (-1, {}, {}) if attempt == 1 else (200, {}, {})
+        return (DROP, {}, {}) if attempt == 1 else (200, {}, {})
 
     server = server_factory(resets_first)
     result = run_engine(server, make_items(30))
@@ -274,3 +117,67 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after(None) is None
     assert parse_retry_after("garbage") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_retries_carry_the_retry_count_header(server_factory) -> None:
+    def fails_twice(items: list[dict], attempt: int) -> tuple[int, dict, dict]:
+        return (503, {}, {}) if attempt <= 2 else (200, {}, {})
+
+    server = server_factory(fails_twice)
+    run_engine(server, make_items(10), retry_count_header="X-Retry-Count")
+    assert sorted(server.delivered_numbers()) == list(range(10))
+    assert [count for _, count in server.retry_headers] == [None, "1", "2"]
+
+
+def test_no_retry_count_header_unless_the_transport_asks(server_factory) -> None:
+    server = server_factory(lambda items, attempt: (503, {}, {}) if attempt == 1 else (200, {}, {}))
+    run_engine(server, make_items(10))
+    assert [count for _, count in server.retry_headers] == [None, None]
+
+
+def test_retry_after_waits_do_not_use_up_the_retry_budget(server_factory) -> None:
+    def busy_then_ok(items: list[dict], attempt: int) -> tuple[int, dict, dict]:
+        return (429, {}, {"Retry-After": "0"}) if attempt <= 5 else (200, {}, {})
+
+    server = server_factory(busy_then_ok)
+    result = run_engine(server, make_items(10), retry=RetryPolicy(max_retries=2, base_delay=0.01))
+    assert sorted(server.delivered_numbers()) == list(range(10))
+    assert result["stats"]["retries"] == 5  # more than max_retries: the server asked for them
+
+
+def test_failures_without_retry_after_do_use_up_the_retry_budget(server_factory) -> None:
+    def fails_then_ok(items: list[dict], attempt: int) -> tuple[int, dict, dict]:
+        return (503, {}, {}) if attempt <= 5 else (200, {}, {})
+
+    server = server_factory(fails_then_ok)
+    with pytest.raises(DeliveryError, match="not delivered after 3 attempt"):
+        run_engine(server, make_items(10), retry=RetryPolicy(max_retries=2, base_delay=0.01))
+    assert server.received == []
+
+
+@pytest.mark.parametrize(("concurrency", "batch"), [(0, 10), (2, 0)])
+def test_engine_refuses_zero_concurrency_or_batch_size(concurrency: int, batch: int) -> None:
+    with pytest.raises(ValueError, match="must be at least 1, got"):
+        DeliveryEngine(
+            JsonTransport("http://127.0.0.1:9/unused"),
+            max_concurrency=concurrency,
+            batch_items=batch,
+        )
+
+
+def test_queued_payloads_hold_only_their_own_bytes() -> None:
+    """orjson's bytes keep 4-8 KB of spare capacity each; queued items must not."""
+    engine = DeliveryEngine(
+        JsonTransport("http://127.0.0.1:9/unused"), max_concurrency=1, batch_items=1000
+    )
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(500):  # fewer than a batch: all of them wait in the lane
+            record = {"n": n, "text": "x" * 100}
+            engine.submit(Item(orjson.dumps(record), "s", record))
+        per_item = (tracemalloc.get_traced_memory()[0] - before) / 500
+    finally:
+        tracemalloc.stop()
+        engine.close()
+    assert per_item < 1500  # the item, its record and a 115-byte payload

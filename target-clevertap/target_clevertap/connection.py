@@ -11,6 +11,7 @@ import typing as t
 from dataclasses import dataclass
 
 import requests
+from connector_common.singer_target import ConnectionCheckError
 
 from target_clevertap.settings import REGION_URLS, resolve_endpoint
 from target_clevertap.transport import UPLOAD_PATH
@@ -21,8 +22,7 @@ PROBE_BODY = (
 )
 
 
-class ConnectionCheckError(RuntimeError):
-    """The check failed; the message says what to change."""
+__all__ = ["ConnectionCheckError", "check_connection", "probe"]
 
 
 @dataclass(frozen=True)

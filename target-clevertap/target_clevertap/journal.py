@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import fcntl
+import itertools
 import os
 import sqlite3
 import threading
@@ -63,20 +64,29 @@ class _Bloom:
         self._mask = bits - 1
         self._bits = bytearray(bits // 8)
 
-    def _probes(self, fingerprint: bytes) -> tuple[int, int, int, int]:
-        # Fingerprints are uniform hash bytes already: four 32-bit slices are four probes.
-        value, mask = int.from_bytes(fingerprint[:16], "little"), self._mask
-        return value & mask, (value >> 32) & mask, (value >> 64) & mask, (value >> 96) & mask
+    # Fingerprints are uniform hash bytes already: four 32-bit slices are four probes. Written out
+    # by hand: this runs for every record.
 
     def add(self, fingerprint: bytes) -> None:
         """Remember a fingerprint (callers serialize writes)."""
-        bits = self._bits
-        for probe in self._probes(fingerprint):
+        value, mask, bits = int.from_bytes(fingerprint[:16], "little"), self._mask, self._bits
+        for probe in (
+            value & mask,
+            (value >> 32) & mask,
+            (value >> 64) & mask,
+            (value >> 96) & mask,
+        ):
             bits[probe >> 3] |= 1 << (probe & 7)
 
     def __contains__(self, fingerprint: bytes) -> bool:
-        bits = self._bits
-        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._probes(fingerprint))
+        value, mask, bits = int.from_bytes(fingerprint[:16], "little"), self._mask, self._bits
+        probe = value & mask
+        if not bits[probe >> 3] & (1 << (probe & 7)):
+            return False  # the usual answer for a new record: one probe
+        for probe in ((value >> 32) & mask, (value >> 64) & mask, (value >> 96) & mask):
+            if not bits[probe >> 3] & (1 << (probe & 7)):
+                return False
+        return True
 
 
 class Seen(enum.Enum):
@@ -205,7 +215,7 @@ class DeliveryJournal:
                 self._db.executemany(
                     "INSERT INTO uploads (fingerprint, send) VALUES (?, ?) "
                     "ON CONFLICT (fingerprint) DO UPDATE SET send = excluded.send",
-                    [(fingerprint, send) for fingerprint in rows],
+                    zip(rows, itertools.repeat(send)),
                 )
             self.stats.marked_pending += len(rows)
         return send

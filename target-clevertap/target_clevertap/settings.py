@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from connector_common.endpoints import checked_base_url
-from connector_common.singer_target import common_target_settings
+from connector_common.target_settings import DeliveryLimits, common_target_settings
 from singer_sdk import typing as th
 
 logger = logging.getLogger("target-clevertap")
@@ -31,6 +31,14 @@ UNCERTAIN_REGIONS = frozenset({"sk1"})
 MAX_UPLOAD_CONCURRENCY = 15  # CleverTap: 15 concurrent /1/upload requests per account
 MAX_UPLOAD_RECORDS = 1000  # CleverTap: at most 1000 records per /1/upload call
 DEFAULT_CONCURRENCY = 5
+LIMITS = DeliveryLimits(
+    max_concurrency=MAX_UPLOAD_CONCURRENCY,
+    max_batch_rows=MAX_UPLOAD_RECORDS,
+    concurrency_reason=(
+        f" (CleverTap allows {MAX_UPLOAD_CONCURRENCY} concurrent uploads per account)"
+    ),
+    batch_rows_reason=" (CleverTap's limit per upload)",
+)
 
 _MAPPING = th.ObjectType(
     th.Property(
@@ -99,9 +107,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     *common_target_settings(
         plugin="target-clevertap",
         default_concurrency=DEFAULT_CONCURRENCY,
-        max_concurrency=MAX_UPLOAD_CONCURRENCY,
         default_batch_rows=MAX_UPLOAD_RECORDS,
-        max_batch_rows=MAX_UPLOAD_RECORDS,
+        limits=LIMITS,
     ),
     th.Property(
         "stream_mappings",

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
 from functools import cached_property
 
-import click
 from connector_common.singer_target import DeliveryTarget, RecordRejectedError
-from singer_sdk.exceptions import ConfigValidationError
 
-from target_clevertap.connection import ConnectionCheckError, check_connection
+from target_clevertap.connection import check_connection
 from target_clevertap.journal import DeliveryJournal, Seen
 from target_clevertap.rules import DELIVERY_UNCERTAIN
-from target_clevertap.settings import (
-    CONFIG_SCHEMA,
-    DEFAULT_CONCURRENCY,
-    MAX_UPLOAD_CONCURRENCY,
-    MAX_UPLOAD_RECORDS,
-    resolve_endpoint,
-    resolve_timezone,
-)
+from target_clevertap.settings import CONFIG_SCHEMA, LIMITS, resolve_endpoint, resolve_timezone
 from target_clevertap.sink import CleverTapSink
 from target_clevertap.transport import CleverTapTransport
 from target_clevertap.uploads import UploadBuilder, UploadRules
@@ -30,7 +20,6 @@ if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
     from connector_common.delivery import Item, Rejection
-    from singer_sdk.plugin_base import _ConfigInput
 
     from target_clevertap.settings import Endpoint
 
@@ -42,43 +31,30 @@ class TargetCleverTap(DeliveryTarget):
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = CleverTapSink
     secret_settings = ("passcode",)
-    max_concurrency_limit = MAX_UPLOAD_CONCURRENCY
-    max_batch_rows = MAX_UPLOAD_RECORDS
+    limits = LIMITS
+    connection_test_help = (
+        "Check the account id, passcode and region with a dryRun upload and exit."
+    )
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        if kwargs.get("validate_config", True):
-            self._check_settings()
         self._connection_checked = False
         self._uploaded = {"profile": 0, "event": 0}
         self._uncertain_resent = 0
         self._unsent: set[bytes] = set()
         self._journal: DeliveryJournal | None = None
 
-    def _check_settings(self) -> None:
-        """What the JSON schema cannot say: ranges, URLs, timezone names."""
-        errors = []
+    def setting_errors(self) -> list[str]:
+        """The shared checks, plus URLs, timezone names and the event property limit."""
+        errors = super().setting_errors()
         for check in (lambda: self.endpoint, lambda: self.timezone):
             try:
                 check()
             except ValueError as exc:
                 errors.append(str(exc))
-        concurrency = int(self.config.get("max_concurrency", DEFAULT_CONCURRENCY))
-        if not 1 <= concurrency <= MAX_UPLOAD_CONCURRENCY:
-            errors.append(
-                f"max_concurrency must be 1-{MAX_UPLOAD_CONCURRENCY} (CleverTap allows "
-                f"{MAX_UPLOAD_CONCURRENCY} concurrent uploads per account), got {concurrency}."
-            )
-        rows = int(self.config.get("batch_size_rows", MAX_UPLOAD_RECORDS))
-        if not 1 <= rows <= MAX_UPLOAD_RECORDS:
-            errors.append(
-                f"batch_size_rows must be 1-{MAX_UPLOAD_RECORDS} (CleverTap's limit per "
-                f"upload), got {rows}."
-            )
         if int(self.config.get("max_event_properties", 100)) < 1:
             errors.append("max_event_properties must be at least 1.")
-        if errors:
-            raise ConfigValidationError("Config validation failed", errors=errors)
+        return errors
 
     # -- configuration, resolved once ------------------------------------------------------------
 
@@ -152,39 +128,42 @@ class TargetCleverTap(DeliveryTarget):
             on_refused=self._forget,
         )
 
-    def admit(self, fingerprint: bytes, stream: str, record: dict[str, t.Any]) -> bool:
+    def admit(self, fingerprint: bytes, stream: str) -> bool:
         """Whether a non-idempotent upload should be sent, per the journal."""
-        _ = record
         if fingerprint in self._unsent:
             self.summary.count(self.summary.skipped, "duplicate_in_this_run")
             return False
-        journal = t.cast("DeliveryJournal", self.journal)
-        seen = journal.seen(fingerprint)
+        seen = t.cast("DeliveryJournal", self._journal).seen(fingerprint)
+        if seen is not Seen.NEW and not self._admit_seen(seen, stream):
+            return False
+        self._unsent.add(fingerprint)
+        return True
+
+    def _admit_seen(self, seen: Seen, stream: str) -> bool:
+        """A record the journal knows: skip it, reject it, stop, or (resend) send it again."""
         if seen is Seen.DELIVERED:
             self.summary.count(self.summary.skipped, "already_delivered")
             return False
         if seen is Seen.IN_THIS_RUN:
             self.summary.count(self.summary.skipped, "duplicate_in_this_run")
             return False
-        if seen is Seen.UNCERTAIN:
-            policy = self.config.get("journal_uncertain", "reject")
-            if policy == "fail":
-                msg = (
-                    f"A record of stream '{stream}' was sent by an earlier run that was stopped "
-                    "before CleverTap answered, so CleverTap may already have it. "
-                    "journal_uncertain is 'fail': decide, then re-run with journal_uncertain "
-                    "'reject' (do not send again) or 'resend' (accept a possible duplicate)."
-                )
-                raise RuntimeError(msg)
-            if policy == "reject":
-                raise RecordRejectedError(
-                    DELIVERY_UNCERTAIN.name,
-                    "an earlier run sent this record and was stopped before CleverTap answered; "
-                    "it is not sent again to avoid a duplicate. If CleverTap does not have it, "
-                    "load this record again with journal_uncertain: resend.",
-                )
-            self._uncertain_resent += 1
-        self._unsent.add(fingerprint)
+        policy = self.config.get("journal_uncertain", "reject")
+        if policy == "fail":
+            msg = (
+                f"A record of stream '{stream}' was sent by an earlier run that was stopped "
+                "before CleverTap answered, so CleverTap may already have it. "
+                "journal_uncertain is 'fail': decide, then re-run with journal_uncertain "
+                "'reject' (do not send again) or 'resend' (accept a possible duplicate)."
+            )
+            raise RuntimeError(msg)
+        if policy == "reject":
+            raise RecordRejectedError(
+                DELIVERY_UNCERTAIN.name,
+                "an earlier run sent this record and was stopped before CleverTap answered; "
+                "it is not sent again to avoid a duplicate. If CleverTap does not have it, "
+                "load this record again with journal_uncertain: resend.",
+            )
+        self._uncertain_resent += 1
         return True
 
     def before_send(self, items: Sequence[Item]) -> None:
@@ -192,21 +171,24 @@ class TargetCleverTap(DeliveryTarget):
         if self._journal is None:
             return
         journaled = [item for item in items if "fingerprint" in item.meta]
-        send = self._journal.mark_pending(item.meta["fingerprint"] for item in journaled)
+        fingerprints = [item.meta["fingerprint"] for item in journaled]
+        send = self._journal.mark_pending(fingerprints)
         for item in journaled:
             item.meta["send"] = send
-            self._unsent.discard(item.meta["fingerprint"])
+        self._unsent.difference_update(fingerprints)
 
     def on_delivered(self, items: Sequence[Item]) -> None:
         """Journal confirmed uploads and count them by kind."""
-        for item in items:
-            self._uploaded[item.meta["kind"]] += 1
+        events = [item.meta["kind"] for item in items].count("event")
+        self._uploaded["event"] += events
+        self._uploaded["profile"] += len(items) - events
         if self._journal is not None:
             sends = [item.meta["send"] for item in items if "send" in item.meta]
             self._journal.mark_delivered(sends, len(sends))
 
-    def _on_rejected(self, item: Item, rejection: Rejection) -> None:
-        super()._on_rejected(item, rejection)
+    def on_vendor_rejected(self, item: Item, rejection: Rejection) -> None:
+        """CleverTap refused the record: forget it in the journal."""
+        _ = rejection
         self._forget([item])
 
     def _forget(self, items: Sequence[Item]) -> None:
@@ -216,11 +198,15 @@ class TargetCleverTap(DeliveryTarget):
 
     # -- connection check ------------------------------------------------------------------------
 
+    def check_connection(self) -> str:
+        """A dryRun upload; on a 401 the other regions say whether the region is wrong."""
+        return check_connection(self.config)
+
     def check_connection_once(self) -> None:
-        """Run the dryRun connection check (for `meltano config test`) once per run."""
+        """Run the connection check (for `meltano config test`) once per run."""
         if self._connection_checked:
             return
-        self.logger.info(check_connection(self.config))
+        self.logger.info(self.check_connection())
         self._connection_checked = True
 
     # -- end of run ------------------------------------------------------------------------------
@@ -253,46 +239,3 @@ class TargetCleverTap(DeliveryTarget):
         finally:
             if self._journal is not None:
                 self._journal.close()
-
-    # -- command line ----------------------------------------------------------------------------
-
-    @classmethod
-    def get_singer_command(cls) -> click.Command:
-        """The SDK's command plus ``--test`` (targets have none in singer-sdk 0.54)."""
-        command = super().get_singer_command()
-        command.params.append(
-            click.Option(
-                ["--test"],
-                is_flag=True,
-                help="Check the account id, passcode and region with a dryRun upload and exit.",
-            )
-        )
-        return command
-
-    @classmethod
-    def invoke(  # type: ignore[override]
-        cls,
-        *,
-        about: bool = False,
-        about_format: str | None = None,
-        config: _ConfigInput | None = None,
-        file_input: t.IO[str] | None = None,
-        test: bool = False,
-    ) -> None:
-        """Run the target, or only the connection check with ``--test``."""
-        if not test or about:
-            super().invoke(
-                about=about, about_format=about_format, config=config, file_input=file_input
-            )
-            return
-        target = cls(
-            config=config.config if config else None,
-            validate_config=True,
-            parse_env_config=config.parse_env if config else False,
-        )
-        try:
-            message = check_connection(target.config)
-        except ConnectionCheckError as exc:
-            target.logger.error("%s", target.scrubber.scrub(str(exc)))
-            sys.exit(1)
-        target.logger.info("%s", message)

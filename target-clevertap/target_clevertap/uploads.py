@@ -117,7 +117,9 @@ class UploadBuilder:
         self.normalizer = normalizer
         self.rules = rules
         self._pass_through = rules.nested_values == "pass_through"
-        self._good_keys: set[str] = set()  # names already checked (they repeat record after record)
+        # Names already checked: property and event names repeat record after record.
+        self._good_keys: set[str] = set()
+        self._good_event_names: set[str] = set()
 
     def build(self, mapped: Mapped) -> tuple[dict[str, t.Any], bool]:
         """The upload record, and whether re-sending it would change CleverTap's data."""
@@ -138,6 +140,13 @@ class UploadBuilder:
             record["profileData"] = profile
             return record, has_operations
         name = mapped.event_name or ""
+        if name not in self._good_event_names:
+            self._check_event_name(name)
+        record["evtName"] = name
+        record["evtData"] = self._event_data(data, charged=mapped.charged)
+        return record, True
+
+    def _check_event_name(self, name: str) -> None:
         if not name.strip():
             _fail(EVENT_NAME_MISSING, "the event has no name", "evtName")
         if name.strip().lower() in self.rules.restricted_events:
@@ -148,9 +157,9 @@ class UploadBuilder:
             )
         if _too_long(name, MAX_VALUE_BYTES):
             _fail(VALUE_TOO_LONG, f"the event name is over {MAX_VALUE_BYTES} bytes", "evtName")
-        record["evtName"] = name
-        record["evtData"] = self._event_data(data, charged=mapped.charged)
-        return record, True
+        if len(self._good_event_names) >= _GOOD_KEYS_LIMIT:
+            self._good_event_names.clear()
+        self._good_event_names.add(name)
 
     # -- profiles --------------------------------------------------------------------------------
 
@@ -263,7 +272,9 @@ class UploadBuilder:
             kind = type(value)
             # Fast path, inlined for speed: numbers, booleans and short non-date text go as sent.
             if kind is str:
-                if len(value) <= _SHORT_TEXT and not (dates and _maybe_datetime(value)):
+                if len(value) <= _SHORT_TEXT and not (
+                    dates and len(value) >= 16 and value[4] == "-" and _maybe_datetime(value)
+                ):
                     out[key] = value
                     continue
             elif kind is int or kind is float or kind is bool:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import threading
 import typing as t
 import zoneinfo
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from connector_common.property_names import PropertyNameNormalizer
 from connector_common.singer_target import RecordRejectedError
+from connector_common.testing import ReceivedRequest, ScriptedHTTPServer
 from target_clevertap.presets import StreamContext, mapping_for
 from target_clevertap.target import TargetCleverTap
 from target_clevertap.uploads import UploadBuilder, UploadRules
@@ -167,39 +166,22 @@ class ScriptedCleverTap:
         self.headers: list[dict[str, str]] = []
         self.paths: list[str] = []
         self.attempts: dict[str, int] = {}
-        self.lock = threading.Lock()
-        server = self
+        self.http = ScriptedHTTPServer(self._answer)
+        self.url = self.http.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: t.Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                records = body["d"]
-                key = json.dumps(records, sort_keys=True)
-                with server.lock:
-                    server.requests.append(records)
-                    server.headers.append(dict(self.headers.items()))
-                    server.paths.append(self.path)
-                    server.attempts[key] = server.attempts.get(key, 0) + 1
-                    attempt = server.attempts[key]
-                status, payload, headers = server.script(records, attempt)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+    def _answer(self, request: ReceivedRequest) -> tuple[int, bytes, dict[str, str]]:
+        records = json.loads(request.body)["d"]
+        key = json.dumps(records, sort_keys=True)
+        with self.http.lock:
+            self.requests.append(records)
+            self.headers.append(request.headers)
+            self.paths.append(request.path)
+            self.attempts[key] = self.attempts.get(key, 0) + 1
+            attempt = self.attempts[key]
+        return self.script(records, attempt)
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.http.close()
 
 
 def answer(body: dict[str, t.Any], status: int = 200) -> tuple[int, bytes, dict[str, str]]:

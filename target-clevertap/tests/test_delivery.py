@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
+import time
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,7 @@ from clevertap_testkit import (
     state,
 )
 from connector_common.delivery import DeliveryError
+from target_clevertap.target import TargetCleverTap
 
 TARGET = str(Path(sys.executable).parent / "target-clevertap")
 EVENTS = {"kind": "event", "identity": "user", "event_name": "Ping"}
@@ -246,3 +251,39 @@ def test_upload_request_shape(scripted, files) -> None:
         {"type": "event", "identity": "u-0", "evtName": "Ping", "evtData": {"n": n}}
         for n in range(3)
     ]
+
+
+def test_state_is_emitted_every_state_interval_while_input_flows(sandbox_factory, files) -> None:
+    process = sandbox_factory(latency_ms=50)
+    config = config_for(
+        process, files, stream_mappings={"pings": EVENTS}, state_interval_seconds=0.2
+    )
+    lines = [schema("pings", EVENT_FIELDS, ["n"])]
+    for n in range(60):
+        lines.append(record("pings", {"user": f"u-{n % 7}", "n": n}))
+        if n % 5 == 4:
+            lines.append(state({"upto": n}))
+
+    def slow_tap() -> t.Iterator[str]:
+        for message in lines:
+            time.sleep(0.015)
+            yield json.dumps(message) + "\n"
+
+    class StateLog(io.StringIO):
+        """Notes, for each STATE line, how many events the sandbox had stored by then."""
+
+        seen: t.ClassVar[list[tuple[dict, int]]] = []
+
+        def write(self, text: str) -> int:
+            for line in text.splitlines():
+                stored = len(process.client.clevertap_uploaded_events())
+                self.seen.append((json.loads(line), stored))
+            return super().write(text)
+
+    target = TargetCleverTap(config=config)
+    with contextlib.redirect_stdout(StateLog()):
+        target.listen(t.cast("t.IO[str]", slow_tap()))
+    assert len(StateLog.seen) >= 3  # STATE went out mid-run, not only at the end
+    for value, stored in StateLog.seen:
+        assert stored >= value["upto"] + 1
+    assert StateLog.seen[-1][0] == {"upto": 59}

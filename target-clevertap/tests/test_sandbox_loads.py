@@ -170,3 +170,24 @@ def test_on_rejected_policy(config, sandbox_client, policy) -> None:
     with pytest.raises(RuntimeError, match="on_rejected is 'fail'"):
         run_target(config, messages)
     assert sandbox_client.clevertap_profiles() == []
+
+
+def test_a_date_time_that_does_not_parse_is_rejected_not_fatal(config, sandbox_client) -> None:
+    config["stream_mappings"] = {"users": {"identity": "id"}}
+    typed = USERS_SCHEMA | {"Joined": {"type": ["string", "null"], "format": "date-time"}}
+    run = run_target(
+        config,
+        [
+            schema("users", typed, ["id"]),
+            record("users", {"id": "u-1", "Joined": "31/12/2023 25:00"}),
+            record("users", {"id": "u-2", "Joined": "2024-05-01T12:00:00Z"}),
+            state({"done": True}),
+        ],
+    )
+    (rejected,) = run.rejects
+    assert rejected["rule"] == "schema"
+    assert "field 'Joined' is typed date-time" in rejected["reason"]
+    assert rejected["record"]["id"] == "u-1"
+    (profile,) = sandbox_client.clevertap_profiles()
+    assert profile["profileData"]["Joined"] == {"$date": 1714564800}  # sent as $D_1714564800
+    assert run.states == [{"done": True}]

@@ -116,6 +116,13 @@ class ValueSource:
             return f"field '{self.paths[0].text}'"
         return "fields " + ", ".join(f"'{p.text}'" for p in self.paths)
 
+    def reader(self) -> t.Callable[[t.Mapping[str, t.Any]], t.Any]:
+        """``resolve`` specialised for this source, for the per-record path."""
+        if self.constant is MISSING and len(self.paths) == 1 and len(self.paths[0].parts) == 1:
+            name = self.paths[0].text
+            return lambda record: record.get(name, MISSING)
+        return self.resolve
+
     def resolve(self, record: t.Mapping[str, t.Any]) -> t.Any:
         """First present, non-empty value; else the first value found (null or ""); else MISSING."""
         if self.constant is not MISSING:

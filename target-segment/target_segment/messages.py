@@ -142,11 +142,16 @@ class MessageBuilder:
         self._context_fields = set(mapping.context.fields) if mapping.context else set()
         # Resolved once: what this stream's calls take, in the order they are written.
         scalars = mapping.scalars
-        self._ids = [(s, name, scalars[s]) for s, name in _ID_FIELDS if s in scalars]
+        self._ids = [
+            (s, name, scalars[s], scalars[s].reader()) for s, name in _ID_FIELDS if s in scalars
+        ]
+        self._identity_rule = mapping.call_type in ("alias", "group")
         self._texts = [(s, scalars[s]) for s in ("name", "category") if s in scalars]
         self._event = scalars.get("event") if mapping.call_type == "track" else None
-        self._time = scalars.get("timestamp")
+        time_source = scalars.get("timestamp")
+        self._time = None if time_source is None else (time_source, time_source.reader())
         self._plain_context = {"library": self.library} if mapping.context is None else None
+        self._by_key = mapping.message_id == "key" and bool(self.key_properties)
 
     # -- the call -------------------------------------------------------------------------------
 
@@ -154,11 +159,14 @@ class MessageBuilder:
         """The message and its serialized bytes; raises RecordRejectedError."""
         mapping = self.mapping
         message: dict[str, t.Any] = {"type": mapping.call_type}
-        for setting, name, source in self._ids:
-            value = self._identifier(source, source.resolve(record), setting, name)
+        for setting, name, source, read in self._ids:
+            value = read(record)
+            if value.__class__ is not str or not value or value.isspace():
+                value = self._identifier(source, value, setting, name)
             if value is not None:
                 message[name] = value
-        self._check_identity(message)
+        if self._identity_rule or ("userId" not in message and "anonymousId" not in message):
+            self._check_identity(message)
         if self._event is not None:
             message["event"] = self._event_name(self._event, record)
         for setting, source in self._texts:
@@ -172,7 +180,8 @@ class MessageBuilder:
         if self.integrations:
             message["integrations"] = self.integrations
         if self._time is not None:
-            message["timestamp"] = self._timestamp(self._time, record)
+            source, read = self._time
+            message["timestamp"] = self._timestamp(source, read(record))
         message["messageId"] = self._message_id(record, message)
         return message, self._serialize(message)
 
@@ -320,8 +329,9 @@ class MessageBuilder:
         context["library"] = self.library
         return context
 
-    def _timestamp(self, source: ValueSource, record: dict[str, t.Any]) -> str:
-        value = source.resolve(record)
+    def _timestamp(self, source: ValueSource, value: t.Any) -> str:
+        if value.__class__ is dt.datetime and value.tzinfo is dt.UTC:  # a typed date-time
+            return value.isoformat(timespec="milliseconds")[:-6] + "Z"
         if value is MISSING or value is None or value == "":
             raise RecordRejectedError(
                 "timestamp_missing",
@@ -346,7 +356,7 @@ class MessageBuilder:
         """Same record (or same content) -> same messageId, so Segment drops re-sends."""
         keys = [record.get(k) for k in self.key_properties]
         # A key that is entirely null identifies nothing: such rows are told apart by content.
-        if self.mapping.message_id == "key" and any(k is not None for k in keys):
+        if self._by_key and keys.count(None) < len(keys):
             basis = orjson.dumps(keys, default=json_default, option=_JSON_OPTIONS)
         else:
             context = {k: v for k, v in message["context"].items() if k != "library"}

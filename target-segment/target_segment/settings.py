@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
-from connector_common.singer_target import common_target_settings
+from connector_common.target_settings import DeliveryLimits, common_target_settings
 from singer_sdk import typing as th
 
 from target_segment.presets import PRESETS, STREAM_PRESETS
@@ -16,6 +16,13 @@ REGION_URLS: t.Final = {
 DEFAULT_SETTINGS_URL: t.Final = "https://cdn.segment.com"
 MAX_CONCURRENCY: t.Final = 32
 MAX_BATCH_ROWS: t.Final = 2_500
+LIMITS: t.Final = DeliveryLimits(
+    max_concurrency=MAX_CONCURRENCY,
+    max_batch_rows=MAX_BATCH_ROWS,
+    batch_rows_reason=(
+        f" (Segment silently drops the messages of a batch past the {MAX_BATCH_ROWS:,}th)"
+    ),
+)
 
 _MAPPING_HELP = (
     "Keys: `type` (identify, track, page, screen, group, alias, or ignore), `preset` "
@@ -128,20 +135,10 @@ def segment_settings() -> th.PropertiesList:
                 "a fixed salt if you may re-send data after a rotation)."
             ),
         ),
-        th.Property(
-            "state_interval_seconds",
-            th.NumberType,
-            default=60,
-            description=(
-                "While input keeps coming, wait for every record before the latest STATE to be "
-                "confirmed and emit that STATE at least this often (the SDK default is 5 minutes)."
-            ),
-        ),
         *common_target_settings(
             plugin="target-segment",
             default_concurrency=8,
-            max_concurrency=MAX_CONCURRENCY,
             default_batch_rows=1_000,
-            max_batch_rows=MAX_BATCH_ROWS,
+            limits=LIMITS,
         ),
     )

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import typing as t
 
-import fastjsonschema
 from connector_common.delivery import Item
 from connector_common.singer_target import DeliverySink, RecordRejectedError
 
-from target_segment.validation import CompiledRecordValidator
-
 if t.TYPE_CHECKING:
-    from singer_sdk.sinks.core import BaseJSONSchemaValidator
-
     from target_segment.messages import MessageBuilder
     from target_segment.target import TargetSegment
 
@@ -37,18 +32,6 @@ class SegmentSink(DeliverySink):
                 "records are rejected (rule unmapped_stream).",
                 self.stream_name,
             )
-
-    def get_validator(self) -> BaseJSONSchemaValidator | None:
-        """Compiled validation (schema violations become rejections); the SDK's as a fallback."""
-        if not self.validate_schema:
-            return None
-        try:
-            return CompiledRecordValidator(
-                self.schema, self, validate_formats=self.validate_field_string_format
-            )
-        except fastjsonschema.JsonSchemaDefinitionException as exc:
-            self.logger.info("Using the SDK's slower validator for this schema: %s", exc)
-            return super().get_validator()
 
     def prepare(self, record: dict[str, t.Any]) -> Item | None:
         """The record as one call, or None for an ignored stream / a dry run."""

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 import threading
 import typing as t
 from importlib import metadata
 
 import click
 from connector_common.endpoints import checked_base_url
-from connector_common.singer_target import DeliveryTarget
+from connector_common.singer_target import ConnectionCheckError, DeliveryTarget
 from singer_sdk.exceptions import ConfigValidationError
 
 from target_segment.mapping import MappingConfigError
 from target_segment.messages import MessageBuilder
 from target_segment.presets import MappingSet
-from target_segment.settings import (
-    DEFAULT_SETTINGS_URL,
-    MAX_BATCH_ROWS,
-    MAX_CONCURRENCY,
-    REGION_URLS,
-    segment_settings,
-)
+from target_segment.settings import DEFAULT_SETTINGS_URL, LIMITS, REGION_URLS, segment_settings
 from target_segment.sinks import SegmentSink
 from target_segment.transport import SegmentTransport
 from target_segment.write_key_check import KeyCheck, check_write_key
@@ -57,8 +50,8 @@ class TargetSegment(DeliveryTarget):
     config_jsonschema = segment_settings().to_dict()
     default_sink_class = SegmentSink
     secret_settings = ("write_key",)
-    max_concurrency_limit = MAX_CONCURRENCY
-    max_batch_rows = MAX_BATCH_ROWS
+    limits = LIMITS
+    connection_test_help = "Check the connection: verify the write key with Segment and exit."
 
     def __init__(
         self,
@@ -95,35 +88,15 @@ class TargetSegment(DeliveryTarget):
                 config_.get("settings_url") or DEFAULT_SETTINGS_URL, setting="settings_url"
             )
             self.integrations = self._integrations(config_.get("integrations"))
-            self._check_limits()
-            interval = float(config_.get("state_interval_seconds", 60))
-            if interval <= 0:
-                msg = f"state_interval_seconds must be positive, got {interval}."
-                raise ValueError(msg)
         except ValueError as exc:  # MappingConfigError is a ValueError too
             message = self.scrubber.scrub(str(exc))
             raise ConfigValidationError(message, errors=[message]) from None
-        # The SDK drains every sink and emits the latest STATE once records are this old.
-        self._MAX_RECORD_AGE_IN_MINUTES = interval / 60
         self._salt = str(config_.get("message_id_salt") or _default_salt(write_key)).encode()
         self._library = {"name": "target-segment", "version": _version()}
         self._builders: list[MessageBuilder] = []
         self._counts_lock = threading.Lock()
         self._delivered_by_type: dict[str, int] = {}
         self._dry_run_by_type: dict[str, int] = {}
-
-    def _check_limits(self) -> None:
-        rows = int(self.config.get("batch_size_rows") or MAX_BATCH_ROWS)
-        if not 1 <= rows <= MAX_BATCH_ROWS:
-            msg = (
-                f"batch_size_rows must be 1-{MAX_BATCH_ROWS}, got {rows}: Segment silently "
-                f"drops the messages of a batch past the {MAX_BATCH_ROWS:,}th."
-            )
-            raise ValueError(msg)
-        concurrency = int(self.config.get("max_concurrency") or 1)
-        if not 1 <= concurrency <= MAX_CONCURRENCY:
-            msg = f"max_concurrency must be 1-{MAX_CONCURRENCY}, got {concurrency}."
-            raise ValueError(msg)
 
     @staticmethod
     def _integrations(raw: t.Any) -> dict[str, t.Any] | None:
@@ -202,7 +175,14 @@ class TargetSegment(DeliveryTarget):
             timeout=float(self.config.get("request_timeout", 60)),
         )
 
-    def verify_before_start(self) -> None:
+    def check_connection(self) -> str:
+        """``--test``: Segment's settings CDN must know the write key."""
+        result = self.check_write_key()
+        if result.known is not True:
+            raise ConnectionCheckError(result.message)
+        return result.message
+
+    def before_listen(self) -> None:
         """Stop before reading input if Segment says the write key does not exist."""
         if not self.config.get("verify_write_key", True) or self.dry_run:
             return
@@ -213,50 +193,3 @@ class TargetSegment(DeliveryTarget):
             self.logger.warning("%s Continuing without the check.", result.message)
         else:
             self.logger.info(result.message)
-
-    # -- CLI: `--test` ----------------------------------------------------------------------------
-
-    @classmethod
-    def get_singer_command(cls) -> click.Command:
-        """The SDK's target command plus ``--test`` (verify the write key and exit)."""
-        command = super().get_singer_command()
-        command.params.append(
-            click.Option(
-                ["--test"],
-                is_flag=True,
-                default=False,
-                help="Check the connection: verify the write key with Segment and exit.",
-            )
-        )
-        return command
-
-    @classmethod
-    def invoke(  # type: ignore[override]
-        cls,
-        *,
-        about: bool = False,
-        about_format: str | None = None,
-        config: t.Any = None,
-        file_input: t.IO[str] | None = None,
-        test: bool = False,
-    ) -> None:
-        """Run the target (after the write-key check), or with ``--test`` only check the key."""
-        if about:
-            cls.print_about(about_format)
-            sys.exit(0)
-        cls.print_version(print_fn=cls.logger.info)
-        target = cls(
-            config=config.config if config is not None else None,
-            validate_config=True,
-            parse_env_config=config.parse_env if config is not None else False,
-        )
-        if not test:
-            target.verify_before_start()
-            target.listen(file_input)
-            return
-        result = target.check_write_key()
-        if result.known is True:
-            click.echo(result.message)
-            return
-        target.logger.error("%s", result.message)
-        sys.exit(1)

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import json
 import os
 import subprocess
 import sys
-import threading
 import typing as t
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from connector_common.testing import ReceivedRequest, ScriptedHTTPServer
 from target_segment.target import TargetSegment
 
 WRITE_KEY = "sandbox-write-key"  # the sandbox's default key
@@ -145,60 +143,27 @@ class ScriptedSegment:
         self.exchanges: list[Exchange] = []
         self.accepted: list[dict[str, t.Any]] = []
         self._attempts: dict[str, int] = {}
-        self._lock = threading.Lock()
-        server = self
+        self.http = ScriptedHTTPServer(self._answer)
+        self.url = self.http.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: t.Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                known = self.path == f"/v1/projects/{WRITE_KEY}/settings"
-                self._answer(
-                    200 if known else 404,
-                    b"{}" if known else b"Invalid path or write key provided.",
-                    {},
-                )
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                data = (
-                    gzip.decompress(raw) if self.headers.get("Content-Encoding") == "gzip" else raw
-                )
-                body = json.loads(data)
-                batch = body.get("batch", [])
-                with server._lock:
-                    server.exchanges.append(
-                        Exchange(self.path, dict(self.headers), body, len(data))
-                    )
-                    first = batch[0]["messageId"] if batch else ""
-                    attempt = server._attempts.get(first, 0) + 1
-                    server._attempts[first] = attempt
-                status, headers = server.script(batch, attempt)
-                if status == 200:
-                    with server._lock:
-                        server.accepted.extend(batch)
-                self._answer(
-                    status,
-                    json.dumps(
-                        {"success": status == 200, "code": str(status), "message": "scripted"}
-                    ).encode(),
-                    headers,
-                )
-
-            def _answer(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+    def _answer(self, request: ReceivedRequest) -> tuple[int, bytes, dict[str, str]]:
+        if request.method == "GET":  # the settings CDN
+            if request.path == f"/v1/projects/{WRITE_KEY}/settings":
+                return 200, b"{}", {}
+            return 404, b"Invalid path or write key provided.", {}
+        body = json.loads(request.body)
+        batch = body.get("batch", [])
+        with self.http.lock:
+            self.exchanges.append(Exchange(request.path, request.headers, body, len(request.body)))
+            first = batch[0]["messageId"] if batch else ""
+            attempt = self._attempts.get(first, 0) + 1
+            self._attempts[first] = attempt
+        status, headers = self.script(batch, attempt)
+        if status == 200:
+            with self.http.lock:
+                self.accepted.extend(batch)
+        reply = {"success": status == 200, "code": str(status), "message": "scripted"}
+        return status, json.dumps(reply).encode(), headers
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.http.close()

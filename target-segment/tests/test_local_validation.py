@@ -266,3 +266,25 @@ def test_a_record_without_its_key_property_is_rejected_not_fatal(segment_config)
     assert rejected["rule"] == "schema"
     assert "missing key property 'id'" in rejected["reason"]
     assert result.summary["delivered"] == 1
+
+
+def test_a_date_time_that_does_not_parse_is_rejected_not_fatal(segment_config) -> None:
+    config = {
+        **segment_config,
+        "stream_mappings": {
+            "t": {"type": "track", "event": "e", "user_id": "uid", "timestamp": "at"}
+        },
+    }
+    lines = [
+        schema("t", {"e": STRING, "uid": STRING, "at": DATETIME}),
+        record("t", {"e": "A", "uid": "u1", "at": "not a time"}),
+        record("t", {"e": "B", "uid": "u2", "at": "2024-05-01T12:00:00Z"}),
+        json.dumps({"type": "STATE", "value": {"done": True}}),
+    ]
+    result = run_target(config, lines)
+    (rejected,) = result.rejects
+    assert rejected["rule"] == "schema"
+    assert "field 'at' is typed date-time" in rejected["reason"]
+    assert rejected["record"]["e"] == "A"
+    assert result.summary["delivered"] == 1
+    assert result.states == [{"done": True}]

@@ -62,6 +62,7 @@ class Transport(t.Protocol):
     retry number (1, 2, ...) to every retry of a batch (Segment's ``X-Retry-Count``).
     """
 
+    url: str  #: where batches go (proxy settings are chosen for it)
     max_items: int
     max_bytes: int
 

@@ -8,6 +8,7 @@ name in the ``name`` property; alias -> the old identity's profile gains ``ident
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
 from target_clevertap.presets.base import (
@@ -84,7 +85,10 @@ class SegmentPreset:
 
     def map(self, record: dict[str, t.Any]) -> Mapped:
         """Dispatch on the message type."""
-        kind = str(self.message_type or record.get("type") or "").strip().lower()
+        kind = self.message_type or record.get("type")
+        if kind == "track":  # most messages: no need to normalize the spelling
+            return self._track(record)
+        kind = str(kind or "").strip().lower()
         if kind == "identify":
             return self._identify(record)
         if kind == "track":
@@ -104,7 +108,10 @@ class SegmentPreset:
     # -- message types ---------------------------------------------------------------------------
 
     def _who(self, record: dict[str, t.Any], mapped: Mapped) -> Mapped:
-        mapped.identity = identifier(_first(record, "userId", "user_id"))
+        user_id = record.get("userId")
+        if user_id is None:
+            user_id = record.get("user_id")
+        mapped.identity = identifier(user_id)
         if mapped.identity is None:
             anonymous_id = identifier(_first(record, "anonymousId", "anonymous_id"))
             if anonymous_id is not None and not self.anonymous_as_object_id:
@@ -115,14 +122,22 @@ class SegmentPreset:
                     field="userId",
                 )
             mapped.object_id = anonymous_id
-        mapped.source_id = identifier(_first(record, "messageId", "message_id"))
+        message_id = record.get("messageId")
+        if message_id is None:
+            message_id = record.get("message_id")
+        mapped.source_id = identifier(message_id)
         mapped.ts = self._ts(record)
-        return require_identity(mapped, "userId and anonymousId")
+        if mapped.object_id is None and mapped.identity is None:
+            require_identity(mapped, "userId and anonymousId")
+        return mapped
 
     def _ts(self, record: dict[str, t.Any]) -> int | None:
         for name in _TIME_FIELDS:
-            if record.get(name) is not None:
-                return self._epoch(record[name], name)
+            value = record.get(name)
+            if value is not None:
+                if value.__class__ is dt.datetime and value.tzinfo is not None:
+                    return int(value.timestamp())  # the schema typed it date-time: the usual case
+                return self._epoch(value, name)
         return None
 
     def _epoch(self, value: t.Any, field: str) -> int:
@@ -171,7 +186,8 @@ class SegmentPreset:
 
     def _track(self, record: dict[str, t.Any]) -> Mapped:
         mapped = self._who(record, Mapped(kind="event"))
-        name = identifier(_first(record, "event", "event_text"))
+        event = record.get("event")
+        name = identifier(record.get("event_text") if event is None else event)
         if name is None:
             raise rejected(EVENT_NAME_MISSING, "track message without 'event'", field="event")
         properties = self._payload(record, "properties")  # null values are dropped later
