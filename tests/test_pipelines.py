@@ -1,0 +1,159 @@
+"""Every job of meltano.yml, run for real (`meltano run` subprocesses) against the sandbox.
+
+Expected numbers come from the sandbox's own ground truth (`seed_summary`) and from what it received,
+never from the plugins under test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import typing as t
+from collections import Counter
+
+import pytest
+
+from pipeline_support import ROOT, MeltanoProject
+
+pytestmark = pytest.mark.e2e
+
+FIRST_DAY = "2026-11-06"  # the session sandbox's history: 2026-11-06 .. 2026-11-19 (today 11-20)
+
+
+def expected_events(truth: dict[str, t.Any], first: str, last: str) -> dict[str, int]:
+    """Exportable events per name whose day lies in [first, last] (YYYY-MM-DD)."""
+    lo, hi = int(first.replace("-", "")), int(last.replace("-", ""))
+    skipped = set(truth["not_exportable_events"])
+    return {
+        name: sum(n for day, n in info["days"].items() if lo <= int(day) <= hi)
+        for name, info in truth["events"].items()
+        if name not in skipped
+    }
+
+
+def read_jsonl(path: t.Any) -> list[dict[str, t.Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def project(meltano_project: MeltanoProject) -> MeltanoProject:
+    meltano_project.env["TAP_CLEVERTAP_START_DATE"] = FIRST_DAY
+    return meltano_project
+
+
+def test_clevertap_to_segment_delivers_every_event_and_profile_exactly_once(
+    project: MeltanoProject, sandbox: t.Any
+) -> None:
+    project.run("run", "clevertap-to-segment")
+    truth = sandbox.client.seed_summary()
+    messages = sandbox.client.segment_messages()
+    stats = sandbox.client.segment_stats()
+
+    tracks = Counter(m["event"] for m in messages if m["type"] == "track")
+    expected = {k: v for k, v in expected_events(truth, FIRST_DAY, "2026-11-19").items() if v}
+    assert dict(tracks) == expected
+    assert stats["duplicates"] == 0
+    assert stats["dropped"] == 0
+    assert len({m["messageId"] for m in messages}) == len(messages)
+
+    identifies = [m for m in messages if m["type"] == "identify"]
+    assert identifies, "profiles become identify calls"
+    people = {(m.get("userId"), m.get("anonymousId")) for m in identifies}
+    assert len(people) == len(identifies)  # one identify per profile
+    assert max(truth["profiles"]["by_event"].values()) <= len(identifies)
+    assert len(identifies) <= truth["profiles"]["total"]
+
+    summary = project.summary("target-segment")  # the job's last task: profiles -> identify
+    assert summary["rejected"] == 0
+    assert summary["delivered"] == len(identifies)
+
+    state = project.state("demo:tap-clevertap-events-to-target-segment")
+    partitions = state["singer_state"]["bookmarks"]["events"]["partitions"]
+    bookmarks = {
+        p["context"]["event_name"]: p.get("replication_key_value") for p in partitions
+    }
+    # every exportable event is bookmarked at the last completed day (even days without events);
+    # events CleverTap refuses to export are skipped and keep no bookmark
+    exportable = set(expected_events(truth, FIRST_DAY, "2026-11-19"))
+    assert {name for name, day in bookmarks.items() if day} == exportable
+    assert {bookmarks[name] for name in exportable} == {"2026-11-19"}
+    assert all(bookmarks.get(name) is None for name in truth["not_exportable_events"])
+
+
+def test_second_run_is_incremental_and_full_refresh_reextracts(
+    project: MeltanoProject, sandbox: t.Any
+) -> None:
+    output = project.output / "jsonl" / "events.jsonl"
+    project.run("run", "tap-clevertap-events", "target-jsonl")
+    truth = sandbox.client.seed_summary(event_profiles=False)
+    first = read_jsonl(output)
+    assert len(first) == sum(expected_events(truth, FIRST_DAY, "2026-11-19").values())
+
+    sandbox.client.set_today("2026-11-21")  # a day passes: 2026-11-20 is complete now
+    output.unlink()
+    project.run("run", "tap-clevertap-events", "target-jsonl")
+    truth = sandbox.client.seed_summary(event_profiles=False)
+    second = read_jsonl(output)
+    # lookback_days = 2: the two completed days before the bookmark's next day, plus the new day
+    assert len(second) == sum(expected_events(truth, "2026-11-18", "2026-11-20").values())
+    assert {r["event_date"] for r in second} == {"2026-11-18", "2026-11-19", "2026-11-20"}
+    overlap = {r["event_id"] for r in first} & {r["event_id"] for r in second}
+    assert len(overlap) == sum(expected_events(truth, "2026-11-18", "2026-11-19").values())
+
+    output.unlink()
+    project.run("run", "--full-refresh", "tap-clevertap-events", "target-jsonl")
+    assert len(read_jsonl(output)) == sum(
+        expected_events(truth, FIRST_DAY, "2026-11-20").values()
+    )
+
+
+def test_segment_archive_to_clevertap_writes_segment_style_keys(
+    project: MeltanoProject, sandbox: t.Any
+) -> None:
+    project.run("run", "segment-to-clevertap")
+    archive = read_jsonl(ROOT / "target-clevertap" / "samples" / "segment-archive.jsonl")
+    summary = project.summary("target-clevertap")
+    assert summary["received"] == len(archive)
+    assert summary["delivered"] + summary["rejected"] + summary["skipped"] == len(archive)
+    assert summary["delivered"] > 0
+
+    profiles = sandbox.client.clevertap_profiles()
+    keys = {key for profile in profiles for key in (profile.get("profileData") or {})}
+    trait_names = {k for m in archive if m.get("type") == "identify" for k in m.get("traits", {})}
+    assert "Industry Of Traits" in trait_names or "industryOfTraits" in trait_names
+    assert "industry_of_traits" in keys
+    assert not {k for k in keys if " " in k and not k.startswith("MSG-")} - {
+        "Customer Type"
+    }, "every custom key was snake_cased as Segment's destination does"
+    events = sandbox.client.clevertap_uploaded_events()
+    assert {e["evtName"] for e in events} >= {
+        m["event"] for m in archive if m.get("type") == "track" and m["event"] != "Order Completed"
+    }
+
+
+def test_clevertap_to_warehouse_loads_duckdb(project: MeltanoProject, sandbox: t.Any) -> None:
+    project.run("run", "clevertap-to-warehouse")
+    truth = sandbox.client.seed_summary(event_profiles=False)
+    duckdb_python = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
+    query = (
+        "import duckdb, json, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(json.dumps(con.execute('select event_name, count(*) from clevertap.events "
+        "group by 1').fetchall()))"
+    )
+    result = subprocess.run(
+        [str(duckdb_python), "-c", query, str(project.output / "warehouse.duckdb")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = dict(json.loads(result.stdout))
+    expected = {k: v for k, v in expected_events(truth, FIRST_DAY, "2026-11-19").items() if v}
+    assert loaded == expected
+
+
+def test_meltano_works_from_a_subdirectory(project: MeltanoProject) -> None:
+    result = project.run("config", "list", "tap-clevertap", cwd=ROOT / "tap-clevertap" / "tests")
+    assert "account_id" in result.stdout
+    listing = project.run("schedule", "list", "--format=json", cwd=ROOT / "api-sandbox")
+    names = {s["name"] for s in json.loads(listing.stdout)["schedules"]["job"]}
+    assert "clevertap-events-to-segment-hourly" in names
