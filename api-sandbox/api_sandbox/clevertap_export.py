@@ -9,14 +9,14 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from api_sandbox.catalog import EVENT_INDEX, EVENTS
-from api_sandbox.clock import parse_yyyymmdd
+from api_sandbox.clock import packed_ts, parse_yyyymmdd
 from api_sandbox.cql import Predicate, QueryError, compile_filters
 from api_sandbox.cursors import EVENTS_EXPORT, PROFILES_EXPORT, CursorState
 from api_sandbox.http_common import STATE, json_body, json_bytes, parse_object, query_params
@@ -57,12 +57,19 @@ def invalid_event(name: str) -> QueryRejected:
     return QueryRejected({"error": f'["Invalid event : {name}"]'}, 400)
 
 
-def event_index_of(query: dict[str, Any], *, exportable: bool) -> int:
-    """The catalogue index of the query's event, or the CleverTap rejection."""
+def event_index_of(
+    query: dict[str, Any], *, exportable: bool, state: SandboxState | None = None
+) -> int:
+    """The catalogue index of the query's event, or the CleverTap rejection.
+
+    Event names that exist only because they were uploaded get indices after the catalogue.
+    """
     name = query.get("event_name")
     if not isinstance(name, str) or not name:
         raise fail("Mandatory parameter missing: event_name")
     index = EVENT_INDEX.get(name)
+    if index is None and state is not None and name in state.uploads.uploaded_event_names:
+        return len(EVENTS) + state.uploads.uploaded_event_names.index(name)
     if index is None:
         raise invalid_event(name)
     if exportable and not EVENTS[index].exportable:
@@ -131,7 +138,7 @@ def open_export(
     query = parse_object(body)
     if query is None:
         raise QueryRejected(MALFORMED, 400)
-    index = event_index_of(query, exportable=True)
+    index = event_index_of(query, exportable=True, state=state)
     first, last = date_window(state, query, allow_future=False)
     _, filters = filters_of(query)
     cursor = CursorState(
@@ -174,44 +181,107 @@ def _compiled(filters: bytes) -> Predicate | None:
     return compile_filters(orjson.loads(filters)) if filters else None
 
 
+def _seeded_count(state: SandboxState, cursor: CursorState, day: date, snapshot: date) -> int:
+    if cursor.event_index >= len(EVENTS) or not state.clock.has_data(day, snapshot):
+        return 0
+    return state.history.visible_count(cursor.event_index, day, snapshot)
+
+
+def _uploaded_records(state: SandboxState, cursor: CursorState, day: date) -> list[bytes]:
+    """Export records of the events received through /1/upload for this event and day."""
+    index = cursor.event_index
+    catalogue = len(EVENTS)
+    name = EVENTS[index].name if index < catalogue else None
+    if name is None:
+        names = state.uploads.uploaded_event_names
+        name = names[index - catalogue] if index - catalogue < len(names) else None
+    if name is None:
+        return []
+    keep = _compiled(cursor.filters)
+    records = []
+    for raw in state.uploads.events_on(name, day.toordinal()):
+        stored = orjson.loads(raw)
+        props = stored.get("evtData") or {}
+        if keep is not None and not keep(props):
+            continue
+        local = datetime.fromtimestamp(stored["ts"], state.clock.tz)
+        profile: dict[str, Any] = {
+            key: stored[key] for key in ("objectId", "identity") if key in stored
+        }
+        known = next(
+            (
+                state.uploads.find_profile(key, str(stored[key]))
+                for key in ("identity", "objectId")
+                if key in stored
+            ),
+            None,
+        )
+        if known is not None and cursor.flags & PROFILE_DATA:
+            profile["profileData"] = known["profileData"]
+        local_second = local.hour * 3600 + local.minute * 60 + local.second
+        records.append(
+            orjson.dumps(
+                {
+                    "profile": profile,
+                    "session_props": {},
+                    "ts": packed_ts(local.date(), local_second),
+                    "event_props": props,
+                }
+            )
+        )
+    return records
+
+
 def events_page(state: SandboxState, cursor: CursorState) -> bytes:
     """One page of an events export, or the terminal body.
 
     Pages never span days. A day of the seeded history with no visible record yields an empty
     page that still carries next_cursor when later days hold data; days outside the history
     are skipped silently. The page that drains the window still carries next_cursor; the
-    request after it gets the terminal body (as in the live capture).
+    request after it gets the terminal body (as in the live capture). Events received through
+    /1/upload follow the seeded ones of their day, in pages of the same size.
     """
     history = state.history
     first = date.fromordinal(cursor.first_ordinal)
     snapshot = date.fromordinal(cursor.snapshot_ordinal)
     total_days = cursor.last_ordinal - cursor.first_ordinal + 1
     keep = _compiled(cursor.filters)
+    page_size = cursor.per_bucket * BUCKETS
     segment, page = cursor.segment, cursor.page
-    first_history = max((state.clock.first_day - first).days, 0)
-    if segment < first_history:
-        segment, page = first_history, 0
     while segment < total_days:
         day = first + timedelta(days=segment)
-        if not state.clock.has_data(day, snapshot):
-            return TERMINAL
-        size = history.visible_count(cursor.event_index, day, snapshot)
-        if size == 0:
-            later = (
-                history.visible_count(cursor.event_index, first + timedelta(days=s), snapshot)
+        size = _seeded_count(state, cursor, day, snapshot)
+        uploaded = _uploaded_records(state, cursor, day)
+        if size == 0 and not uploaded:
+            later = any(
+                _seeded_count(state, cursor, first + timedelta(days=s), snapshot)
+                or _uploaded_records(state, cursor, first + timedelta(days=s))
                 for s in range(segment + 1, total_days)
             )
-            if not any(later):
+            if not later:
                 return TERMINAL
-            return _page_body(state, cursor, [], segment + 1, 0)
-        layout = history.layout(size, history.partition_key(cursor.event_index, day.toordinal()))
-        records = []
-        for indices in page_indices(layout, page, cursor.per_bucket):
-            for index in indices:
-                record = history.record_json(cursor.event_index, day, index, cursor.flags, keep)
-                if record is not None:
-                    records.append(record)
-        if page + 1 < page_count(layout, cursor.per_bucket):
+            if state.clock.has_data(day, snapshot):
+                return _page_body(state, cursor, [], segment + 1, 0)
+            segment, page = segment + 1, 0
+            continue
+        seeded_pages = 0
+        if size:
+            layout = history.layout(
+                size, history.partition_key(cursor.event_index, day.toordinal())
+            )
+            seeded_pages = page_count(layout, cursor.per_bucket)
+        total_pages = seeded_pages + -(-len(uploaded) // page_size)
+        if page < seeded_pages:
+            records = []
+            for indices in page_indices(layout, page, cursor.per_bucket):
+                for index in indices:
+                    record = history.record_json(cursor.event_index, day, index, cursor.flags, keep)
+                    if record is not None:
+                        records.append(record)
+        else:
+            start = (page - seeded_pages) * page_size
+            records = uploaded[start : start + page_size]
+        if page + 1 < total_pages:
             return _page_body(state, cursor, records, segment, page + 1)
         return _page_body(state, cursor, records, segment + 1, 0)
     return TERMINAL
@@ -233,8 +303,8 @@ def _profile_set(state: SandboxState, cursor: CursorState) -> tuple[int, ...]:
 
 def profiles_page(state: SandboxState, cursor: CursorState) -> bytes:
     """One page of a profiles export: one record per profile who did the event in the window."""
-    if cursor.segment > 0:
-        return TERMINAL
+    if cursor.segment > 0 or cursor.event_index >= len(EVENTS):
+        return TERMINAL  # profiles of upload-only events: not emulated (documented)
     query = replace(cursor, segment=0, page=0, chain=0, issued_at=0.0, flags=0, per_bucket=0)
     members = _profile_set(state, query)
     if not members:

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from api_sandbox.catalog import EVENT_INDEX
 from api_sandbox.upload_rules import IDENTITY_KEYS, MAX_MULTI_VALUES, stored_value
 
 SCHEMA_TYPES = {bool: "boolean", int: "integer", float: "float", str: "string"}
@@ -36,12 +37,20 @@ class UploadStore:
     event_schema: dict[str, dict[str, str]] = field(default_factory=dict)
     profile_schema: dict[str, str] = field(default_factory=dict)
     _index: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Uploaded events are exportable like any other (Get Events serves what the API received):
+    # (event name, local day ordinal) -> positions in `events`; names unknown to the seed get an
+    # index after the seeded catalogue so export cursors can carry them.
+    by_event_day: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    uploaded_event_names: list[str] = field(default_factory=list)
     records_received: int = 0
     records_rejected: int = 0
     profile_updates: int = 0
 
-    def add_event(self, record: dict[str, Any], now: float) -> None:
-        """Append an event; an identical record sent twice is stored twice, like CleverTap."""
+    def add_event(self, record: dict[str, Any], now: float, local_day: int) -> None:
+        """Append an event; an identical record sent twice is stored twice, like CleverTap.
+
+        `local_day` is the ordinal of the event's day in the account timezone (for exports).
+        """
         fingerprint = blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=16)
         digest = fingerprint.digest()
         self.fingerprints[digest] = self.fingerprints.get(digest, 0) + 1
@@ -53,7 +62,10 @@ class UploadStore:
         stored["evtData"] = data
         stored["ts"] = record.get("ts") or int(now)
         stored["received_at"] = now
+        self.by_event_day.setdefault((name, local_day), []).append(len(self.events))
         self.events.append(orjson.dumps(stored))
+        if name not in EVENT_INDEX and name not in self.uploaded_event_names:
+            self.uploaded_event_names.append(name)
         properties = self.event_schema.get(name)
         if properties is None or not properties.keys() >= data.keys():
             properties = self.event_schema.setdefault(name, {})
@@ -90,6 +102,10 @@ class UploadStore:
         profile["updated_ts"] = record.get("ts") or int(now)
         profile["uploads"] += 1
         self.profile_updates += 1
+
+    def events_on(self, name: str, day: int) -> list[bytes]:
+        """Stored events of one name on one local day (ordinal), in arrival order."""
+        return [self.events[i] for i in self.by_event_day.get((name, day), ())]
 
     def find_profile(self, key: str, value: str) -> dict[str, Any] | None:
         """A stored profile by identity, objectId or (profileData) Email."""

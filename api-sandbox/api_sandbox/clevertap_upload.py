@@ -59,7 +59,8 @@ async def upload(request: web.Request) -> web.Response:
             )
         elif not dry_run:
             if record["type"] == "event":
-                store.add_event(record, now)
+                when = record.get("ts") or now
+                store.add_event(record, now, state.clock.local_day(when).toordinal())
             else:
                 store.upsert_profile(record, now)
     processed = len(records) - len(unprocessed)

@@ -51,6 +51,10 @@ class AccountClock:
         real = datetime.now(self.tz)
         return real + (self.today - real.date())
 
+    def local_day(self, epoch: float) -> date:
+        """The account-timezone day of an epoch time."""
+        return datetime.fromtimestamp(epoch, self.tz).date()
+
     @property
     def yesterday(self) -> date:
         """The newest day that can hold data."""
