@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import typing as t
 from pathlib import Path
 
 from api_sandbox import SandboxProcess
@@ -18,7 +19,15 @@ from api_sandbox import SandboxProcess
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output" / "demo"
 MELTANO = [str(ROOT / ".venv" / "bin" / "meltano"), "--environment=demo"]
-JOBS = ("clevertap-to-segment", "segment-to-clevertap", "clevertap-to-warehouse")
+# The jobs of meltano.yml, task by task so each target's run summary can be read separately.
+PIPELINES = (
+    (
+        "clevertap-to-segment",
+        ("tap-clevertap-events target-segment", "tap-clevertap-profiles target-segment"),
+    ),
+    ("segment-to-clevertap", ("tap-segment-archive target-clevertap",)),
+    ("clevertap-to-warehouse", ("tap-clevertap-events target-duckdb",)),
+)
 STATE_IDS = (
     "demo:tap-clevertap-events-to-target-segment",
     "demo:tap-clevertap-profiles-to-target-segment",
@@ -29,7 +38,7 @@ STATE_IDS = (
 
 def say(text: str = "") -> None:
     """Print progress immediately (make buffers nothing, but pipes might)."""
-    print(text, flush=True)  # noqa: T201
+    print(text, flush=True)
 
 
 def run(args: list[str], env: dict[str, str], log: Path) -> subprocess.CompletedProcess[str]:
@@ -46,7 +55,7 @@ def run(args: list[str], env: dict[str, str], log: Path) -> subprocess.Completed
     return result
 
 
-def read_json(path: Path) -> dict[str, object]:
+def read_json(path: Path) -> dict[str, t.Any]:
     """A target's summary file, or an empty mapping when the target did not write one."""
     try:
         return dict(json.loads(path.read_text(encoding="utf-8")))
@@ -72,15 +81,39 @@ def state_of(state_id: str, env: dict[str, str]) -> dict[str, object]:
         return {}
 
 
+def duckdb_events(path: Path) -> int | None:
+    """Rows in the warehouse's events table, read with target-duckdb's own duckdb module."""
+    python = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
+    query = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(con.execute('select count(*) from clevertap.events').fetchone()[0])"
+    )
+    result = subprocess.run(
+        [str(python), "-c", query, str(path)], capture_output=True, text=True, check=False
+    )
+    return int(result.stdout.strip()) if result.returncode == 0 else None
+
+
 def main() -> int:
-    """Install, start the sandbox, run each job, print the summary, stop the sandbox."""
+    """Install, start the sandbox, run each pipeline, print the summary, stop the sandbox."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "NO_COLOR": "1"}
-    first_run = not any(state_of(state_id, env) for state_id in STATE_IDS)
     say("==> Installing Meltano plugins (cached after the first run)")
-    run([str(ROOT / ".venv" / "bin" / "meltano"), "install"], env, OUTPUT / "install.log")
+    plugins = ("tap-clevertap", "tap-segment-archive", "target-segment", "target-clevertap")
+    run(
+        [str(ROOT / ".venv" / "bin" / "meltano"), "install", *plugins, "target-duckdb"],
+        env,
+        OUTPUT / "install.log",
+    )
+    first_run = not any(state_of(state_id, env) for state_id in STATE_IDS)
+    # Every demo starts a fresh sandbox account: what the previous one received is gone, so the
+    # previous run's outputs and target-clevertap's delivery journal no longer describe it.
+    for stale in (*OUTPUT.glob("*-summary.json"), *OUTPUT.glob("*-rejected.jsonl")):
+        stale.unlink()
+    (OUTPUT / "target-clevertap-journal.sqlite").unlink(missing_ok=True)
 
     say("==> Starting the CleverTap + Segment sandbox on loopback")
+    results: dict[str, dict[str, t.Any]] = {}
     with SandboxProcess(clevertap_port=0, segment_port=0) as sandbox:
         env.update(
             {
@@ -88,55 +121,85 @@ def main() -> int:
                 "TARGET_CLEVERTAP_API_URL": sandbox.clevertap_url,
                 "TARGET_SEGMENT_API_URL": sandbox.segment_url,
                 "TARGET_SEGMENT_SETTINGS_URL": sandbox.segment_url,
+                "TARGET_CLEVERTAP_JOURNAL_PATH": str(OUTPUT / "target-clevertap-journal.sqlite"),
             }
         )
-        for summary in OUTPUT.glob("*-summary.json"):
-            summary.unlink()
-        timings: dict[str, float] = {}
-        for job in JOBS:
-            say(f"==> meltano --environment=demo run {job}")
-            started = time.monotonic()
-            run([*MELTANO, "run", job], env, OUTPUT / f"{job}.log")
-            timings[job] = time.monotonic() - started
-        clevertap = sandbox.client.clevertap_stats()
-        segment = sandbox.client.segment_stats()
-        truth = sandbox.client.seed_summary()
-        profiles = sandbox.client.clevertap_profiles()
+        client = sandbox.client
+        for job, tasks in PIPELINES:
+            for task in tasks:
+                say(f"==> meltano --environment=demo run {task}   ({job})")
+                before = client.clevertap_stats()["cursors"]["records_served"]
+                accepted = client.segment_stats()["accepted"]
+                started = time.monotonic()
+                log = OUTPUT / f"{task.replace(' ', '_')}.log"
+                run([*MELTANO, "run", *task.split()], env, log)
+                target = task.split()[-1]
+                results[task] = {
+                    "seconds": time.monotonic() - started,
+                    "extracted": client.clevertap_stats()["cursors"]["records_served"] - before,
+                    "segment_accepted": client.segment_stats()["accepted"] - accepted,
+                    "summary": read_json(OUTPUT / f"{target}-summary.json"),
+                }
+        truth = client.seed_summary(event_profiles=False)
+        segment = client.segment_stats()
+        profiles = client.clevertap_profiles()
+        uploaded_events = client.clevertap_stats()["uploads"]["events_stored"]
 
-    seg = read_json(OUTPUT / "target-segment-summary.json")
-    ct = read_json(OUTPUT / "target-clevertap-summary.json")
+    events = results["tap-clevertap-events target-segment"]
+    people = results["tap-clevertap-profiles target-segment"]
+    archive = results["tap-segment-archive target-clevertap"]
+    warehouse = results["tap-clevertap-events target-duckdb"]
+    ct: dict[str, t.Any] = archive["summary"]
+    names: dict[str, t.Any] = ct.get("property_names") or {}
+    rules: dict[str, int] = ct.get("rejected_by_rule") or {}
     say("")
     say("=" * 78)
     say(f"Demo summary ({'first run: full history' if first_run else 'incremental run'})")
     say("=" * 78)
-    say("CleverTap -> Segment  (tap-clevertap | target-segment)")
-    say(f"  exportable events in the sandbox account : {truth.get('exportable_events', '?')}")
-    say(f"  records read from the export API         : {clevertap.get('export_records_served', '?')}")
-    say(f"  messages received by target-segment      : {seg.get('received', '?')}")
-    say(f"  delivered / rejected                     : {seg.get('delivered', '?')} / "
-        f"{seg.get('rejected', '?')}")
-    say(f"  accepted by the Segment sandbox          : {segment.get('accepted', '?')} "
-        f"(duplicates dropped: {segment.get('duplicates', 0)})")
-    say("Segment archive -> CleverTap  (tap-jsonl | target-clevertap, property_names: segment)")
-    say(f"  records received / uploaded / rejected   : {ct.get('received', '?')} / "
-        f"{ct.get('delivered', '?')} / {ct.get('rejected', '?')}")
-    names = ct.get("property_names") if isinstance(ct.get("property_names"), dict) else {}
-    say(f"  property names rewritten                 : {names.get('renamed', '?')} "
-        f"(collisions: {names.get('collisions', 0)})")
-    for original, normalized in list(names.get("renamed_examples", []))[:3]:
+    say("CleverTap -> Segment   (job clevertap-to-segment)")
+    say(f"  exportable events in the sandbox account   : {truth.get('total_events', '?')}")
+    say(f"  events extracted this run                  : {events['extracted']}")
+    say(f"  track calls accepted by Segment            : {events['segment_accepted']}")
+    say(
+        f"  profiles extracted / identify calls        : {people['extracted']} / "
+        f"{people['segment_accepted']}"
+    )
+    say(
+        f"  duplicates / dropped at Segment            : {segment.get('duplicates', 0)} / "
+        f"{segment.get('dropped', 0)}"
+    )
+    say("Segment archive -> CleverTap   (job segment-to-clevertap, property_names: segment)")
+    say(
+        f"  records received / delivered / rejected    : {ct.get('received', '?')} / "
+        f"{ct.get('delivered', '?')} / {ct.get('rejected', '?')}"
+    )
+    for rule, count in sorted(rules.items()):
+        say(f"      rejected, {rule}: {count}")
+    say(f"  property names rewritten                   : {names.get('keys_renamed', '?')}")
+    for original, normalized in list(dict(names.get("renamed_sample") or {}).items())[:4]:
         say(f"      {original!r} -> {normalized!r}")
-    say(f"  profiles now in the CleverTap sandbox    : {len(profiles)}")
-    say("CleverTap -> warehouse  (tap-clevertap | target-duckdb)")
-    say(f"  DuckDB file                              : {OUTPUT / 'warehouse.duckdb'}")
+    say(f"  profiles / events now in the CleverTap sandbox: {len(profiles)} / {uploaded_events}")
+    say("CleverTap -> warehouse   (job clevertap-to-warehouse, target-duckdb from PyPI)")
+    say(f"  events extracted this run                  : {warehouse['extracted']}")
+    say(
+        f"  rows in {OUTPUT.name}/warehouse.duckdb events: "
+        f"{duckdb_events(OUTPUT / 'warehouse.duckdb')}"
+    )
     say("Where to look")
-    say(f"  logs of each job                         : {OUTPUT}/<job>.log")
-    say(f"  rejected records (with reasons)          : {OUTPUT}/target-*-rejected.jsonl")
-    say(f"  run summaries                            : {OUTPUT}/target-*-summary.json")
-    say("  bookmarks                                : meltano --environment=demo state list")
-    say("  timings                                  : "
-        + ", ".join(f"{job} {seconds:.1f}s" for job, seconds in timings.items()))
+    say(f"  logs                         : {OUTPUT}/<task>.log")
+    say(f"  rejected records and reasons : {OUTPUT}/target-*-rejected.jsonl")
+    say(f"  run summaries                : {OUTPUT}/target-*-summary.json")
+    say("  bookmarks                    : .venv/bin/meltano --environment=demo state list")
+    say(
+        "  timings                      : "
+        + ", ".join(
+            f"{task.split()[0]}->{task.split()[-1]} {r['seconds']:.0f}s"
+            for task, r in results.items()
+        )
+    )
     say("=" * 78)
-    say("Run `make demo` again: the second run is incremental (only the lookback days are re-read).")
+    if first_run:
+        say("Run `make demo` again: the second run is incremental (only the lookback days).")
     return 0
 
 
