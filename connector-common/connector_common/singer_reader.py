@@ -42,19 +42,23 @@ class TolerantSingerReader(GenericSingerReader[str]):
         callbacks: dict[str, Callable[[dict[str, t.Any]], None]],
     ) -> t.Counter[str]:
         """Dispatch every line to its callback; bad lines are reported with their line number."""
-        stats: dict[str, int] = defaultdict(int)
+        stats: dict[t.Any, int] = defaultdict(int)
+        loads = orjson.loads
         for number, line in enumerate(file_input or self.default_input, start=1):
-            if not line.strip():
-                continue
             self._current_message = line
             try:
-                message = self.deserialize_json(line)
-                kind = message["type"]
-                callback = callbacks[kind]
-            except (orjson.JSONDecodeError, TypeError) as exc:
-                self._bad_line(number, line, f"line is not valid JSON: {exc}")
+                message = loads(line)
+            except orjson.JSONDecodeError as exc:
+                if line.strip():  # blank lines are skipped, as the SDK's reader does
+                    self._bad_line(number, line, f"line is not valid JSON: {exc}")
                 continue
-            except KeyError:
+            if message.__class__ is not dict:
+                reason = f"expected a JSON object, got {type(message).__name__}"
+                self._bad_line(number, line, f"line is not valid JSON: {reason}")
+                continue
+            kind = message.get("type")
+            callback = callbacks.get(kind) if kind.__class__ is str else None
+            if callback is None:
                 self._bad_line(
                     number, line, "line is not a Singer message (missing or unknown `type`)"
                 )

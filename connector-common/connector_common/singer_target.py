@@ -27,6 +27,7 @@ SDK internals used here, and only here (singer-sdk 0.54 has no public hook for t
 from __future__ import annotations
 
 import abc
+import gc
 import sys
 import threading
 import time
@@ -142,6 +143,9 @@ class DeliveryTarget(Target):
         self._fail_on_reject = self.config.get("on_rejected", "continue") == "fail"
         self._reject_error: str | None = None
         self._direct_sinks: dict[str, DeliverySink] = {}
+        # Sinks only wait for the one engine when drained: draining them in parallel (the SDK's
+        # default, through joblib) buys nothing.
+        self.max_parallelism = 1
         self._housekeeping_every = min(1.0, self._MAX_RECORD_AGE_IN_MINUTES * 6)  # 1/10th
         self._next_housekeeping = time.monotonic()
         self.normalizer = PropertyNameNormalizer(
@@ -393,6 +397,11 @@ class DeliveryTarget(Target):
         )
         if not test:
             target.before_listen()
+            # One short-lived process: what is alive now (modules, the SDK, settings) stays until
+            # exit, so the cyclic GC need not scan it again, and records are freed by reference
+            # counting; collecting less often cut GC time from 5-8 to about 1 us per record.
+            gc.freeze()
+            gc.set_threshold(10_000, 10, 10)
             target.listen(file_input)
             return
         try:

@@ -10,6 +10,7 @@ from connector_common.delivery import Item
 from connector_common.singer_target import MELTANO_TEST_STREAM, DeliverySink
 from singer_sdk.exceptions import ConfigValidationError
 
+from target_clevertap.journal import FINGERPRINT_BYTES
 from target_clevertap.presets import MappingConfigError, StreamContext, mapping_for
 
 if t.TYPE_CHECKING:
@@ -57,7 +58,7 @@ class CleverTapSink(DeliverySink):
         source = mapped.source_id
         fingerprint = hashlib.blake2b(
             b"\x00".join((self._account, payload, source.encode() if source else b"")),
-            digest_size=16,
+            digest_size=FINGERPRINT_BYTES,
         ).digest()
         if not self.target.admit(fingerprint, self.stream_name):
             return None

@@ -88,7 +88,7 @@ class CleverTapTransport:
 
     def build_body(self, items: t.Sequence[Item]) -> tuple[bytes, dict[str, str]]:
         """The items' payloads joined into one upload body."""
-        return b'{"d":[' + b",".join(item.payload for item in items) + b"]}", {}
+        return b'{"d":[' + b",".join([item.payload for item in items]) + b"]}", {}
 
     def send(
         self, session: requests.Session, body: bytes, headers: dict[str, str]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import typing as t
+from collections import Counter
 from importlib import metadata
 
 import click
@@ -150,9 +151,8 @@ class TargetSegment(DeliveryTarget):
     def on_delivered(self, items: Sequence[Item]) -> None:
         """Count confirmed calls by type."""
         counts = self._delivered_by_type
-        for item in items:
-            call_type = item.meta["type"]
-            counts[call_type] = counts.get(call_type, 0) + 1
+        for call_type, count in Counter([item.meta["type"] for item in items]).items():
+            counts[call_type] = counts.get(call_type, 0) + count
 
     def extra_summary(self) -> dict[str, t.Any]:
         """Segment-specific numbers: calls by type, mapping key clashes, where data went."""

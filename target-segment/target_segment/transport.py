@@ -93,7 +93,7 @@ class SegmentTransport:
 
     def build_body(self, items: Sequence[Item]) -> tuple[bytes, dict[str, str]]:
         """The batch envelope; ``sentAt`` is filled in at each attempt by ``send``."""
-        body = self._prefix + b",".join(item.payload for item in items) + self._suffix + _BODY_END
+        body = self._prefix + b",".join([item.payload for item in items]) + self._suffix + _BODY_END
         return body, self._headers
 
     def send(
