@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: env demo test lint typecheck pytest constraints clean
+.PHONY: env demo test lint typecheck pytest bench constraints clean
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -39,6 +39,12 @@ pytest: env
 
 ## test: lint, typecheck and every test
 test: lint typecheck pytest
+
+## bench: every benchmark and the reliability harness, summary, charts, docs (docs/benchmarks.md)
+## (about 2 h; `make bench BENCH_ARGS=--quick` takes about 15 min and leaves the docs alone)
+BENCH_ARGS ?=
+bench: env
+	$(VENV)/bin/python -m bench.run_all $(BENCH_ARGS)
 
 ## constraints: pin the Meltano plugin venvs to the versions in uv.lock
 constraints: $(UV)
