@@ -51,7 +51,7 @@ def test_transient_errors_are_retried_with_retry_after(server_factory) -> None:
     server = server_factory(flaky)
     result = run_engine(server, make_items(50))
     assert sorted(server.delivered_numbers()) == list(range(50))
-    assert result["stats"]["retries"] == 10  # 5 batches x 2 retries
+    assert result["stats"]["retries"] == 2 * len(server.attempts)  # two per batch
     assert set(server.attempts.values()) == {3}
 
 
@@ -62,7 +62,7 @@ def test_connection_reset_is_retried(server_factory) -> None:
     server = server_factory(resets_first)
     result = run_engine(server, make_items(30))
     assert sorted(server.delivered_numbers()) == list(range(30))
-    assert result["stats"]["retries"] == 3
+    assert result["stats"]["retries"] == len(server.attempts)  # one per batch
 
 
 def test_bad_batch_is_bisected_to_the_poison_item(server_factory) -> None:
@@ -119,20 +119,28 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
 
 
+def headers_by_batch(server) -> dict[str, list[str | None]]:
+    """The X-Retry-Count header of every attempt, batch by batch."""
+    seen: dict[str, list[str | None]] = {}
+    for key, count in server.retry_headers:
+        seen.setdefault(key, []).append(count)
+    return seen
+
+
 def test_retries_carry_the_retry_count_header(server_factory) -> None:
     def fails_twice(items: list[dict], attempt: int) -> tuple[int, dict, dict]:
         return (503, {}, {}) if attempt <= 2 else (200, {}, {})
 
     server = server_factory(fails_twice)
-    run_engine(server, make_items(10), retry_count_header="X-Retry-Count")
-    assert sorted(server.delivered_numbers()) == list(range(10))
-    assert [count for _, count in server.retry_headers] == [None, "1", "2"]
+    run_engine(server, make_items(30), retry_count_header="X-Retry-Count")
+    assert sorted(server.delivered_numbers()) == list(range(30))
+    assert headers_by_batch(server) == {key: [None, "1", "2"] for key in server.attempts}
 
 
 def test_no_retry_count_header_unless_the_transport_asks(server_factory) -> None:
     server = server_factory(lambda items, attempt: (503, {}, {}) if attempt == 1 else (200, {}, {}))
-    run_engine(server, make_items(10))
-    assert [count for _, count in server.retry_headers] == [None, None]
+    run_engine(server, make_items(30))
+    assert headers_by_batch(server) == {key: [None, None] for key in server.attempts}
 
 
 def test_retry_after_waits_do_not_use_up_the_retry_budget(server_factory) -> None:
@@ -140,9 +148,10 @@ def test_retry_after_waits_do_not_use_up_the_retry_budget(server_factory) -> Non
         return (429, {}, {"Retry-After": "0"}) if attempt <= 5 else (200, {}, {})
 
     server = server_factory(busy_then_ok)
-    result = run_engine(server, make_items(10), retry=RetryPolicy(max_retries=2, base_delay=0.01))
-    assert sorted(server.delivered_numbers()) == list(range(10))
-    assert result["stats"]["retries"] == 5  # more than max_retries: the server asked for them
+    result = run_engine(server, make_items(30), retry=RetryPolicy(max_retries=2, base_delay=0.01))
+    assert sorted(server.delivered_numbers()) == list(range(30))
+    # more than max_retries: the server asked for them
+    assert result["stats"]["retries"] == 5 * len(server.attempts)
 
 
 def test_failures_without_retry_after_do_use_up_the_retry_budget(server_factory) -> None:
@@ -181,3 +190,12 @@ def test_queued_payloads_hold_only_their_own_bytes() -> None:
         tracemalloc.stop()
         engine.close()
     assert per_item < 1500  # the item, its record and a 115-byte payload
+
+
+def test_lanes_first_batches_are_staggered_then_full(server_factory) -> None:
+    """The lanes' first sends are spread out (1/n, 2/n, ... of a batch), later ones are full."""
+    server = server_factory(slow_ok)
+    run_engine(server, make_items(200), max_concurrency=4, batch_items=20)
+    sizes = sorted(len(batch) for batch in server.received)
+    # 5 + 10 + 15 + 20 first, then full batches of 20, and what is left at the end (10)
+    assert sizes == [5, 10, 10, 15, *[20] * 8]

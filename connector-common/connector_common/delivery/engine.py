@@ -73,9 +73,10 @@ class DeliveryStats:
 class _Lane:
     """One sequential sender: a batch being filled and a queue of batches to send."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_batch: int) -> None:
         self.items: list[Item] = []
         self.size = 0
+        self.limit = first_batch  # items in the batch being filled
         self.outbox: queue.Queue[list[Item] | object] = queue.Queue(maxsize=1)
         self.thread: threading.Thread | None = None
 
@@ -113,7 +114,12 @@ class DeliveryEngine:
         self._on_rejected = on_rejected
         self._before_send = before_send
         self._lock = threading.Lock()
-        self._lanes = [_Lane() for _ in range(max_concurrency)]
+        # Lanes fill at the same pace; first batches of different sizes (1/n, 2/n, ... of a full
+        # one) spread their sends over time instead of sending n requests at once and waiting.
+        self._lanes = [
+            _Lane(max(1, self.batch_items * (number + 1) // max_concurrency))
+            for number in range(max_concurrency)
+        ]
         self._next_lane = 0
         self._error: DeliveryError | None = None
         self._in_flight = 0
@@ -136,13 +142,13 @@ class DeliveryEngine:
         key = item.key
         lane = self._lanes[hash(key) % len(self._lanes)] if key is not None else self._next_free()
         if lane.items and (
-            len(lane.items) >= self.batch_items or lane.size + size > self.transport.max_bytes
+            len(lane.items) >= lane.limit or lane.size + size > self.transport.max_bytes
         ):
             self._dispatch(lane)
         lane.items.append(item)
         lane.size += size
         self.stats.submitted += 1
-        if len(lane.items) >= self.batch_items:
+        if len(lane.items) >= lane.limit:
             self._dispatch(lane)
         if time.monotonic() - self._last_progress >= self._progress_interval:
             self._log_progress()
@@ -170,12 +176,12 @@ class DeliveryEngine:
     def _next_free(self) -> _Lane:
         """Items without a key fill the lanes in turn."""
         lane = self._lanes[self._next_lane]
-        if len(lane.items) + 1 >= self.batch_items:
+        if len(lane.items) + 1 >= lane.limit:
             self._next_lane = (self._next_lane + 1) % len(self._lanes)
         return lane
 
     def _dispatch(self, lane: _Lane) -> None:
-        batch, lane.items, lane.size = lane.items, [], 0
+        batch, lane.items, lane.size, lane.limit = lane.items, [], 0, self.batch_items
         if lane.thread is None:
             lane.thread = threading.Thread(target=self._run_lane, args=(lane,), daemon=True)
             lane.thread.start()
