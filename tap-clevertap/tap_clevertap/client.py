@@ -30,12 +30,15 @@ from tap_clevertap.errors import (
     CleverTapError,
     CursorExpiredError,
     InvalidEventError,
+    NotReadyError,
     RepeatedCursorError,
+    RequestIdExpiredError,
     UnexportableEventError,
 )
+from tap_clevertap.localtime import day_int
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from tap_clevertap.settings import Settings
 
@@ -50,6 +53,10 @@ _TRANSIENT_EXCEPTIONS = (
 )
 _CURSOR_ERROR_HINTS = ("incorrect usage", "cursor", "cursor_invalidated")
 _MAX_RETRY_AFTER = 600.0
+_SUCCESS = frozenset({"success"})
+
+NotReadyCheck = t.Callable[[int, dict[str, t.Any]], str | None]
+"""``check(http_status, body)``: a reason when an error answer means "no result yet", else None."""
 
 # A data page as CleverTap (and the live capture) lays it out:
 #   {"next_cursor":"<percent-encoded>","records":[...],"status":"success"}
@@ -114,16 +121,19 @@ class CleverTapClient:
         event_name: str,
         first: dt.date,
         last: dt.date,
+        *,
         stop: threading.Event | None = None,
+        on_restart: Callable[[], None] | None = None,
     ) -> Iterator[bytes]:
         """Yield the raw JSON body of every page that carries records, in cursor order.
 
         Follows ``next_cursor`` until CleverTap omits it (never stops on a short or empty page),
         re-opens the window when the cursor expires (records already yielded for the window
-        are yielded again; their event_id makes that idempotent), and raises on anything else.
+        are yielded again, after ``on_restart()``; their event_id makes that idempotent), and
+        raises on anything else.
         """
         what = f"{kind} export of event {event_name!r} for {_day(first)}..{_day(last)}"
-        query = {"event_name": event_name, "from": _day_int(first), "to": _day_int(last)}
+        query = {"event_name": event_name, "from": day_int(first), "to": day_int(last)}
         params = [("batch_size", str(self.settings.batch_size)), *self.settings.export_params]
         open_url = f"{self.settings.base_url}/1/{kind}.json?{urlencode(params)}"
         restarts = 0
@@ -149,8 +159,47 @@ class CleverTapClient:
                     restarts,
                     self.settings.max_cursor_restarts,
                 )
+                if on_restart is not None:
+                    on_restart()
                 continue
             return
+
+    def post(
+        self,
+        path: str,
+        body: dict[str, t.Any],
+        *,
+        what: str,
+        stop: threading.Event | None = None,
+        ok_statuses: frozenset[str] = _SUCCESS,
+        not_ready: NotReadyCheck | None = None,
+    ) -> dict[str, t.Any]:
+        """POST a JSON query to ``path`` (e.g. ``/1/targets/list.json``) and return the answer."""
+        url = f"{self.settings.base_url}{path}"
+        doc, _ = self.call(
+            "POST",
+            url,
+            body=body,
+            what=what,
+            stop=stop,
+            ok_statuses=ok_statuses,
+            not_ready=not_ready,
+        )
+        return doc
+
+    def poll(
+        self,
+        path: str,
+        req_id: t.Any,
+        *,
+        what: str,
+        stop: threading.Event | None = None,
+        ok_statuses: frozenset[str] = _SUCCESS,
+    ) -> dict[str, t.Any]:
+        """GET ``path?req_id=<id>``: the state of an asynchronous count query."""
+        url = f"{self.settings.base_url}{path}?{urlencode({'req_id': req_id})}"
+        doc, _ = self.call("GET", url, what=what, stop=stop, ok_statuses=ok_statuses)
+        return doc
 
     # -- cursor chain ---------------------------------------------------------------
 
@@ -213,8 +262,15 @@ class CleverTapClient:
         cursor_page: bool = False,
         stop: threading.Event | None = None,
         max_retries: int | None = None,
+        ok_statuses: frozenset[str] = _SUCCESS,
+        not_ready: NotReadyCheck | None = None,
     ) -> tuple[dict[str, t.Any], bytes]:
-        """Send one logical request, retrying transient failures; return (JSON body, raw bytes)."""
+        """Send one logical request, retrying transient failures; return (JSON body, raw bytes).
+
+        A 2xx answer whose ``status`` is in ``ok_statuses`` is returned. With ``not_ready``, any
+        other answer it recognises raises NotReadyError at once (before any retry): CleverTap
+        answers HTTP 409 or 500 for a campaign report that does not exist yet.
+        """
         limit = self.settings.max_retries if max_retries is None else max_retries
         transient = 0
         in_progress = 0
@@ -238,6 +294,10 @@ class CleverTapClient:
 
             status = response.status_code
             content = response.content
+            if not_ready is not None and status >= 400:
+                reason = not_ready(status, _json(content) or {})
+                if reason:
+                    raise NotReadyError(f"{what}: {reason}")
             if status == 429 or status >= 500:
                 transient += 1
                 if transient > limit:
@@ -271,8 +331,10 @@ class CleverTapClient:
             status_field = doc.get("status")
             error = _error_text(doc)
             code = doc.get("code")
-            if status < 400 and status_field == "success":
+            if status < 400 and status_field in ok_statuses:
                 return doc, content
+            if not_ready is not None and (reason := not_ready(status, doc)):
+                raise NotReadyError(f"{what}: {reason}")
             if code == 2 or "still in progress" in error.lower():
                 in_progress = self._in_progress(what, in_progress, stop)
                 continue
@@ -408,6 +470,8 @@ def _classify(
         return InvalidEventError(f"{what}: CleverTap said: {detail}")
     if cursor_page and (code == 3 or any(h in lowered for h in _CURSOR_ERROR_HINTS)):
         return CursorExpiredError(detail)
+    if "req_id" in lowered:
+        return RequestIdExpiredError(f"{what}: CleverTap said: {detail}")
     return CleverTapError(f"{what}: CleverTap answered HTTP {status}, code {code!r}: {detail}")
 
 
@@ -449,10 +513,6 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
-def _day_int(day: dt.date) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
 
 
 def _day(day: dt.date) -> str:

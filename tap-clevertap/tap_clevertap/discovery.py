@@ -66,3 +66,44 @@ def _properties(raw: t.Any) -> t.Iterator[tuple[str, t.Any]]:
             yield name, next((meta[k] for k in _TYPE_KEYS if k in meta), None)
         else:
             yield name, meta
+
+
+def event_schema_rows(doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """One ``event_schema`` record per event of a ``type=events`` answer (first listing wins)."""
+    rows: dict[str, dict[str, t.Any]] = {}
+    for name, meta in _items(doc.get("events", doc.get("data"))):
+        if name in rows:
+            continue
+        info = meta if isinstance(meta, dict) else {}
+        raw_props = next((info[k] for k in _PROPS_KEYS if k in info), None)
+        rows[name] = {
+            "event_name": name,
+            "event_type": _text(info.get("type")),
+            "properties": [{"name": n, "type": _text(kind)} for n, kind in _properties(raw_props)],
+            "extra_fields": _extra(info, {*_NAME_KEYS, *_PROPS_KEYS, "type"}),
+        }
+    return list(rows.values())
+
+
+def user_property_rows(doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """One ``user_property_schema`` record per property of a ``type=userProperties`` answer."""
+    rows: dict[str, dict[str, t.Any]] = {}
+    for name, meta in _items(doc.get("userProperties", doc.get("data"))):
+        if name in rows:
+            continue
+        info = meta if isinstance(meta, dict) else {"type": meta}
+        kind = next((info[k] for k in _TYPE_KEYS if k in info), None)
+        rows[name] = {
+            "name": name,
+            "type": _text(kind),
+            "extra_fields": _extra(info, {*_NAME_KEYS, *_TYPE_KEYS}),
+        }
+    return list(rows.values())
+
+
+def _text(value: t.Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _extra(info: dict[str, t.Any], known: set[str]) -> dict[str, t.Any] | None:
+    return {k: v for k, v in info.items() if k not in known} or None

@@ -37,6 +37,18 @@ class RepeatedCursorError(CleverTapError):
     """CleverTap handed back the cursor it was just asked for; following it would loop forever."""
 
 
+class NotReadyError(CleverTapError):
+    """CleverTap has no result for this request yet (e.g. a campaign that has not completed)."""
+
+
+class RequestIdExpiredError(CleverTapError):
+    """A count's req_id is unknown or expired; the query has to be issued again."""
+
+
+class CountTimeoutError(CleverTapError):
+    """A count query was still 'partial' when count_max_wait ran out."""
+
+
 class SettingsError(ConfigValidationError):
     """A setting has a value the tap cannot work with."""
 

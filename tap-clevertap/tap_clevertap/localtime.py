@@ -57,3 +57,33 @@ def parse_day(value: t.Any) -> dt.date | None:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def windows(first: dt.date, last: dt.date, days: int) -> list[tuple[dt.date, dt.date]]:
+    """``[first, last]`` cut into consecutive inclusive windows of at most ``days`` days."""
+    out = []
+    start = first
+    while start <= last:
+        end = min(last, start + dt.timedelta(days=days - 1))
+        out.append((start, end))
+        start = end + dt.timedelta(days=1)
+    return out
+
+
+def day_int(day: dt.date) -> int:
+    """CleverTap's integer day, e.g. 20261119."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def from_day_int(value: t.Any) -> dt.date | None:
+    """Read CleverTap's YYYYMMDD day (an integer or a string of digits); None if unusable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or not 10000101 <= value <= 99991231:
+        return None
+    try:
+        return dt.date(value // 10000, value // 100 % 100, value % 100)
+    except ValueError:
+        return None

@@ -174,3 +174,59 @@ class OrderedPrefetcher(t.Generic[J]):
             except queue.Full:
                 continue
             return
+
+
+class PartitionPipeline(t.Generic[J]):
+    """One prefetcher carried across the SDK's one-partition-at-a-time ``get_records`` calls.
+
+    The SDK syncs partitions in order, one call each; the jobs of the partitions after the current
+    one (one or more jobs per partition) already run on the worker threads. A call for any other
+    partition than the next one starts a fresh pipeline at that partition.
+    """
+
+    def __init__(
+        self,
+        plan: t.Callable[[int], list[tuple[int, J]]],
+        produce: t.Callable[[J, Emit, threading.Event], None],
+        *,
+        workers: int,
+        name: str,
+    ) -> None:
+        """``plan(index)``: (partition index, job) for partitions ``index`` onwards, in order."""
+        self._plan = plan
+        self._produce = produce
+        self._workers = workers
+        self._name = name
+        self._prefetcher: OrderedPrefetcher[J] | None = None
+        self._ranges: dict[int, range] = {}
+        self._next_index = 0
+
+    def start(self, index: int) -> list[tuple[int, J]]:
+        """(position, job) of partition ``index``'s jobs; read each with ``items(position)``."""
+        if self._prefetcher is None or self._next_index != index:
+            self.close()
+            plan = self._plan(index)
+            ranges: dict[int, range] = {}
+            for position, (partition, _job) in enumerate(plan):
+                current = ranges.get(partition)
+                ranges[partition] = range(current.start if current else position, position + 1)
+            self._ranges = ranges
+            self._prefetcher = OrderedPrefetcher(
+                [job for _, job in plan], self._produce, workers=self._workers, name=self._name
+            )
+        self._next_index = index + 1
+        prefetcher = self._prefetcher
+        return [(position, prefetcher.jobs[position]) for position in self._ranges.get(index, ())]
+
+    def items(self, position: int) -> t.Iterator[t.Any]:
+        """The items of the job at ``position``, in order (see OrderedPrefetcher.items)."""
+        if self._prefetcher is None:
+            msg = "PartitionPipeline.items() called before start()"
+            raise RuntimeError(msg)
+        return self._prefetcher.items(position)
+
+    def close(self) -> None:
+        """Stop the workers; the next start() builds a new pipeline."""
+        if self._prefetcher is not None:
+            self._prefetcher.close()
+            self._prefetcher = None

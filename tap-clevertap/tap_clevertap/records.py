@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import typing as t
 
-import orjson
-
+from tap_clevertap.event_ids import event_id
 from tap_clevertap.localtime import ts_to_utc
 
 if t.TYPE_CHECKING:
     import zoneinfo
+
+    from tap_clevertap.event_ids import OccurrenceIds
 
 _EVENT_KEYS = frozenset({"ts", "profile", "event_props", "session_props"})
 _PROFILE_KEYS = frozenset(
@@ -28,29 +28,25 @@ _PROFILE_KEYS = frozenset(
 )
 
 
-def event_id(object_id: t.Any, ts: t.Any, event_name: str, event_props: t.Any) -> str:
-    """sha256 hex of the canonical JSON array [objectId, ts, event_name, event_props].
+def build_event(
+    raw: dict[str, t.Any],
+    event_name: str,
+    tz: zoneinfo.ZoneInfo,
+    ids: OccurrenceIds | None = None,
+) -> dict[str, t.Any]:
+    """One ``events`` record from one export record (unknown top-level keys go to extra_fields).
 
-    Canonical JSON = orjson with sorted keys at every level, no whitespace, UTF-8 (non-ASCII
-    not escaped); a missing objectId is "" and missing event_props is {}. Two records that
-    agree on all four are the same event (CleverTap has no event id of its own).
+    ``ids`` numbers repeated identical records of the (event, day) being read; without it every
+    record gets the plain id.
     """
-    payload = orjson.dumps(
-        [object_id if object_id is not None else "", ts, event_name, event_props or {}],
-        option=orjson.OPT_SORT_KEYS,
-    )
-    return hashlib.sha256(payload).hexdigest()
-
-
-def build_event(raw: dict[str, t.Any], event_name: str, tz: zoneinfo.ZoneInfo) -> dict[str, t.Any]:
-    """One ``events`` record from one export record (unknown top-level keys go to extra_fields)."""
     ts = raw.get("ts")
     profile = raw.get("profile")
     props = raw.get("event_props")
     object_id = profile.get("objectId") if isinstance(profile, dict) else None
     converted = ts_to_utc(ts, tz)
+    make_id = event_id if ids is None else ids.event_id
     record: dict[str, t.Any] = {
-        "event_id": event_id(object_id, ts, event_name, props),
+        "event_id": make_id(object_id, ts, event_name, props),
         "event_name": event_name,
         "event_time": converted[0] if converted else None,
         "event_date": converted[1] if converted else None,

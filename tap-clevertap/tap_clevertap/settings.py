@@ -33,6 +33,7 @@ UNCERTAIN_REGIONS = frozenset({"sk1"})
 MAX_BATCH_SIZE = 5000
 BUCKETS = 23
 MAX_EXPORT_CONCURRENCY = 3
+TREND_TYPES = ("daily", "weekly", "monthly")
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -76,8 +77,9 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "end_date",
         th.DateType,
-        description="Optional last day (account timezone) for a bounded backfill. Days "
-        "after yesterday are never requested.",
+        description="Optional last day (account timezone) for a bounded backfill of the "
+        "day-based streams (events, profiles, counts, trends, message reports; the campaigns "
+        "sweep ignores it). Days after yesterday are never requested.",
     ),
     th.Property(
         "timezone",
@@ -112,8 +114,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         "lookback_days",
         th.IntegerType,
         default=2,
-        description="Completed days re-read before the events bookmark on every run, to "
-        "catch late-arriving events. Re-read events keep their event_id.",
+        description="Completed days re-read before the bookmarks of events, event_counts, "
+        "profile_counts and trends on every run, to catch late-arriving events. Re-read "
+        "events keep their event_id.",
     ),
     th.Property(
         "profile_lookback_days",
@@ -139,8 +142,62 @@ CONFIG_SCHEMA = th.PropertiesList(
         "max_concurrency",
         th.IntegerType,
         default=3,
-        description="Event partitions fetched in parallel (1-3). Never more than 3 export "
-        "calls are in flight across the whole tap, CleverTap's per-account limit.",
+        description="Partitions (events, count days, trend windows) fetched in parallel "
+        "(1-3). Never more than 3 CleverTap calls are in flight across the whole tap, "
+        "CleverTap's per-account limit.",
+    ),
+    th.Property(
+        "campaigns_horizon_days",
+        th.IntegerType,
+        default=365,
+        description="How far after today the campaigns sweep reaches. CleverTap lists "
+        "campaigns by scheduled start, so campaigns scheduled in the future are included "
+        "up to this many days ahead. The sweep starts at start_date, in windows of 31 days.",
+    ),
+    th.Property(
+        "campaign_report_refresh_days",
+        th.IntegerType,
+        default=30,
+        description="Reports of campaigns scheduled less than this many days before today "
+        "are read on every run (their numbers still change); an older campaign's report is "
+        "read once more and then settled (not read again). A campaign whose report is not "
+        "available yet (not completed) is asked again on every run.",
+    ),
+    th.Property(
+        "message_report_daily",
+        th.BooleanType,
+        default=False,
+        description="message_reports: one row per message per day (CleverTap's `daily` "
+        "split; primary key message_id + date) instead of one aggregate row per message "
+        "over start_date..yesterday (primary key message_id).",
+    ),
+    th.Property(
+        "count_events",
+        th.ArrayType(th.StringType),
+        description="Events counted by event_counts, profile_counts and trends. Default: the "
+        "events stream's list (event_names, or every event from /getSchema).",
+    ),
+    th.Property(
+        "trend_type",
+        th.StringType,
+        default="weekly",
+        allowed_values=list(TREND_TYPES),
+        description="Period of the trends stream: daily, weekly (ISO weeks) or monthly. "
+        "Each period has the event count and the unique-profile count.",
+    ),
+    th.Property(
+        "count_poll_interval",
+        th.NumberType,
+        default=2.0,
+        description="First wait in seconds before polling an asynchronous count (req_id); "
+        "doubles per poll up to 30 s.",
+    ),
+    th.Property(
+        "count_max_wait",
+        th.NumberType,
+        default=600.0,
+        description="Longest wait in seconds for one asynchronous count to finish before "
+        "the run fails with an error naming the query.",
     ),
     th.Property(
         "skip_unexportable_events",
@@ -244,6 +301,13 @@ class Settings:
     retry_initial_wait: float
     retry_max_wait: float
     export_params: tuple[tuple[str, str], ...]
+    campaigns_horizon_days: int
+    campaign_report_refresh_days: int
+    message_report_daily: bool
+    count_events: tuple[str, ...] | None
+    trend_type: str
+    count_poll_interval: float
+    count_max_wait: float
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
@@ -282,6 +346,15 @@ class Settings:
             retry_initial_wait=_positive(config, "retry_initial_wait", 1.0),
             retry_max_wait=_positive(config, "retry_max_wait", 60.0),
             export_params=_export_params(config),
+            campaigns_horizon_days=_int_between(config, "campaigns_horizon_days", 365, 0, 3660),
+            campaign_report_refresh_days=_int_between(
+                config, "campaign_report_refresh_days", 30, 0, 3660
+            ),
+            message_report_daily=bool(config.get("message_report_daily", False)),
+            count_events=_names(config, "count_events"),
+            trend_type=_trend_type(config.get("trend_type")),
+            count_poll_interval=_positive(config, "count_poll_interval", 2.0),
+            count_max_wait=_positive(config, "count_max_wait", 600.0),
         )
 
 
@@ -364,6 +437,15 @@ def _batch_size(value: t.Any) -> int:
         )
         raise SettingsError(msg)
     return value
+
+
+def _trend_type(value: t.Any) -> str:
+    if value is None:
+        return "weekly"
+    if value not in TREND_TYPES:
+        msg = f"Setting 'trend_type' is {value!r}; use one of {', '.join(TREND_TYPES)}."
+        raise SettingsError(msg)
+    return str(value)
 
 
 def _int_between(config: t.Mapping[str, t.Any], key: str, default: int, low: int, high: int) -> int:

@@ -1,8 +1,9 @@
-"""The ``events`` and ``profiles`` streams."""
+"""The ``events`` and ``profiles`` streams, and the base every stream of the tap shares."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import typing as t
 from dataclasses import dataclass
 
@@ -13,8 +14,9 @@ from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_clevertap.errors import InvalidEventError, UnexportableEventError
+from tap_clevertap.event_ids import OccurrenceIds
 from tap_clevertap.localtime import day_range, parse_day
-from tap_clevertap.prefetch import Emit, OrderedPrefetcher
+from tap_clevertap.prefetch import Emit, OrderedPrefetcher, PartitionPipeline
 from tap_clevertap.records import build_event, build_profile, profile_object_id
 from tap_clevertap.seen_set import DiskSeenSet
 from tap_clevertap.selection import SelectionPruner
@@ -25,6 +27,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers import types
 
     from tap_clevertap.tap import TapCleverTap
+
+
+J = t.TypeVar("J")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,13 @@ class Page:
 @dataclass(frozen=True, slots=True)
 class DayDone:
     """Every page of this day has been handed over."""
+
+    day: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """The day is being read again from its first page (its cursor expired)."""
 
     day: dt.date
 
@@ -169,6 +181,56 @@ class CleverTapStream(Stream):
                 )
 
 
+class PipelinedStream(CleverTapStream, t.Generic[J]):
+    """A stream with one partition per event name whose jobs run ahead on worker threads."""
+
+    def __init__(self, tap: TapCleverTap, schema: dict[str, t.Any]) -> None:
+        """Partitions are resolved on first use (they may need /getSchema)."""
+        super().__init__(tap, schema)
+        self._partitions: list[dict[str, t.Any]] | None = None
+
+    def event_list(self) -> list[str]:
+        """The event names this stream partitions by."""
+        raise NotImplementedError
+
+    @property
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        """One partition per event name."""
+        if self._partitions is None:
+            self._partitions = [{"event_name": name} for name in self.event_list()]
+        return self._partitions
+
+    @functools.cached_property
+    def pipeline(self) -> PartitionPipeline[J]:
+        """The prefetch pipeline of this sync (max_concurrency workers)."""
+        workers = self.clevertap.settings.max_concurrency
+        return PartitionPipeline(self._plan, self._produce, workers=workers, name=self.name)
+
+    def jobs_of(self, context: types.Context) -> t.Iterator[tuple[J, t.Iterator[t.Any]]]:
+        """(job, its items) for the partition ``context``; the pipeline runs on across calls.
+
+        The pipeline stops after the last partition, or when the caller stops early or fails.
+        """
+        partitions = self.partitions or []
+        index = partitions.index(dict(context))
+        finished = False
+        try:
+            for position, job in self.pipeline.start(index):
+                yield job, self.pipeline.items(position)
+            finished = True
+        finally:
+            if not finished or index == len(partitions) - 1:
+                self.pipeline.close()
+
+    def _plan(self, index: int) -> list[tuple[int, J]]:
+        """(partition index, job) for the partitions from ``index`` on."""
+        raise NotImplementedError
+
+    def _produce(self, job: J, emit: Emit, stop: threading.Event) -> None:
+        """Run one job on a worker thread, handing its items to ``emit``."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True, slots=True)
 class EventJob:
     """One event partition's days to read."""
@@ -177,27 +239,16 @@ class EventJob:
     days: tuple[dt.date, ...]
 
 
-class EventsStream(CleverTapStream):
+class EventsStream(PipelinedStream[EventJob]):
     """Every exported event of every selected event name, one partition per event name."""
 
     name = "events"
     primary_keys = ("event_id",)
     replication_key = "event_date"
 
-    def __init__(self, tap: TapCleverTap, schema: dict[str, t.Any]) -> None:
-        """Set up the per-sync prefetch plan (built on first use)."""
-        super().__init__(tap, schema)
-        self._partitions: list[dict[str, t.Any]] | None = None
-        self._prefetch: tuple[OrderedPrefetcher[EventJob], int] | None = None
-        self._next_index = 0
-
-    @property
-    def partitions(self) -> list[dict[str, t.Any]] | None:
-        """One partition per event name (from the event_names setting or /getSchema)."""
-        if self._partitions is None:
-            names, _source = self.clevertap.event_names()
-            self._partitions = [{"event_name": name} for name in names]
-        return self._partitions
+    def event_list(self) -> list[str]:
+        """The event_names setting, or every event from /getSchema."""
+        return self.clevertap.event_names()[0]
 
     def get_records(self, context: types.Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Emit one partition's events day by day; STATE after each completed day."""
@@ -206,66 +257,55 @@ class EventsStream(CleverTapStream):
                 "No event names to extract (event_names is empty and /getSchema listed none)."
             )
             return
-        partitions = self.partitions or []
-        index = partitions.index(dict(context))
-        prefetcher, offset = self._prefetcher_at(index)
-        job = prefetcher.jobs[index - offset]
         tz = self.clevertap.settings.timezone
-        name = job.event_name
-        emitted = 0
-        finished = skipped = False
-        try:
-            for item in prefetcher.items(index - offset):
+        names = self.clevertap.name_inventory()
+        ids = OccurrenceIds()
+        for job, items in self.jobs_of(context):
+            name = job.event_name
+            emitted = 0
+            skipped = False
+            for item in items:
                 if isinstance(item, Page):
                     for raw in _drain(orjson.loads(item.body)["records"]):
                         emitted += 1
-                        yield build_event(raw, name, tz)
-                elif isinstance(item, DayDone):
-                    if self.is_complete(item.day):
+                        record = build_event(raw, name, tz, ids)
+                        if names is not None:
+                            profile = record["profile"]
+                            names.saw_event_record(
+                                name,
+                                record["event_props"],
+                                profile.get("profileData") if isinstance(profile, dict) else None,
+                            )
+                        yield record
+                elif isinstance(item, DayDone | Restart):
+                    ids.reset()  # occurrences are numbered per (event, day) read from its start
+                    if isinstance(item, DayDone) and self.is_complete(item.day):
                         self.checkpoint(context, item.day)
                 elif isinstance(item, Skipped):
                     self.logger.warning("Skipping event %r: %s", name, item.reason)
                     skipped = True
-            finished = True
-        finally:
-            if not finished or index == len(partitions) - 1:
-                self._close_prefetcher()
-        if job.days and not skipped:
-            self.logger.info(
-                "events %r: %d records for %s..%s", name, emitted, job.days[0], job.days[-1]
-            )
+            if job.days and not skipped:
+                self.logger.info(
+                    "events %r: %d records for %s..%s", name, emitted, job.days[0], job.days[-1]
+                )
 
-    def _prefetcher_at(self, index: int) -> tuple[OrderedPrefetcher[EventJob], int]:
-        """The running prefetcher if it is at ``index``, else a new one starting there."""
-        if self._prefetch is None or self._next_index != index:
-            self._close_prefetcher()
-            plan = self._build_plan()[index:]
-            prefetcher = OrderedPrefetcher(
-                plan, self._produce, workers=self.clevertap.settings.max_concurrency, name="events"
-            )
-            self._prefetch = (prefetcher, index)
-        self._next_index = index + 1
-        return self._prefetch
-
-    def _build_plan(self) -> list[EventJob]:
+    def _plan(self, index: int) -> list[tuple[int, EventJob]]:
         settings = self.clevertap.settings
         plan = []
-        for partition in self.partitions or []:
+        for i, partition in enumerate((self.partitions or [])[index:], start=index):
             first, last = self.window(self.bookmark(partition), settings.lookback_days)
-            plan.append(EventJob(partition["event_name"], tuple(day_range(first, last))))
+            plan.append((i, EventJob(partition["event_name"], tuple(day_range(first, last)))))
         return plan
-
-    def _close_prefetcher(self) -> None:
-        if self._prefetch is not None:
-            self._prefetch[0].close()
-            self._prefetch = None
 
     def _produce(self, job: EventJob, emit: Emit, stop: threading.Event) -> None:
         client = self.clevertap.client
         skip = self.clevertap.settings.skip_unexportable_events
         for day in job.days:
+            restart = functools.partial(emit, Restart(day), 0)
             try:
-                for body in client.export_pages("events", job.event_name, day, day, stop):
+                for body in client.export_pages(
+                    "events", job.event_name, day, day, stop=stop, on_restart=restart
+                ):
                     emit(Page(day, body), len(body))
             except UnexportableEventError as exc:
                 if not skip:
@@ -314,6 +354,7 @@ class ProfilesStream(CleverTapStream):
             jobs, self._produce, workers=settings.max_concurrency, name="profiles"
         )
         without_id = 0
+        names = self.clevertap.name_inventory()
         try:
             for index, job in enumerate(jobs):
                 sweep_date = job.last.isoformat()
@@ -329,6 +370,8 @@ class ProfilesStream(CleverTapStream):
                             without_id += 1
                             continue
                         if seen.add(object_id):
+                            if names is not None:
+                                names.saw_profile_data(raw.get("profileData"))
                             yield build_profile(raw, object_id, sweep_date)
                 if job.closes_window and self.is_complete(job.last):
                     self.checkpoint(context, job.last)
@@ -346,7 +389,8 @@ class ProfilesStream(CleverTapStream):
     def _produce(self, job: ProfileJob, emit: Emit, stop: threading.Event) -> None:
         client = self.clevertap.client
         try:
-            for body in client.export_pages("profiles", job.event_name, job.first, job.last, stop):
+            pages = client.export_pages("profiles", job.event_name, job.first, job.last, stop=stop)
+            for body in pages:
                 emit(Page(job.last, body), len(body))
         except UnexportableEventError as exc:
             if not self.clevertap.settings.skip_unexportable_events:

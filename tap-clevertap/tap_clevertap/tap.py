@@ -10,7 +10,9 @@ from functools import cached_property
 from singer_sdk import Tap
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
+from tap_clevertap.campaign_streams import CampaignReportsStream, CampaignsStream
 from tap_clevertap.client import CleverTapClient, ExportLimiter, check_connection
+from tap_clevertap.count_streams import EventCountsStream, ProfileCountsStream, TrendsStream
 from tap_clevertap.discovery import AccountSchema, parse_events_schema, parse_profile_schema
 from tap_clevertap.errors import (
     CleverTapAuthError,
@@ -20,6 +22,13 @@ from tap_clevertap.errors import (
     SettingsError,
 )
 from tap_clevertap.localtime import local_today
+from tap_clevertap.property_audit import NameInventory
+from tap_clevertap.report_streams import MessageReportsStream
+from tap_clevertap.schema_streams import (
+    EventSchemaStream,
+    PropertyNameAuditStream,
+    UserPropertySchemaStream,
+)
 from tap_clevertap.schemas import event_schema, profile_schema
 from tap_clevertap.settings import CONFIG_SCHEMA, MAX_EXPORT_CONCURRENCY, Settings
 from tap_clevertap.streams import EventsStream, ProfilesStream
@@ -35,8 +44,28 @@ if t.TYPE_CHECKING:
 _EXIT_ON_SIGNAL = 128
 
 
+#: Sync order: the data streams first, the audit last (it audits the keys they emitted).
+STREAM_ORDER = (
+    "events",
+    "profiles",
+    "campaigns",
+    "campaign_reports",
+    "message_reports",
+    "event_counts",
+    "profile_counts",
+    "trends",
+    "event_schema",
+    "user_property_schema",
+    "property_name_audit",
+)
+
+
+def _stream_order(name: str) -> int:
+    return STREAM_ORDER.index(name) if name in STREAM_ORDER else len(STREAM_ORDER)
+
+
 class TapCleverTap(Tap):
-    """Singer tap for CleverTap events and profiles."""
+    """Singer tap for CleverTap: events, profiles, campaigns, reports, counts and schema."""
 
     name = "tap-clevertap"
     config_jsonschema = CONFIG_SCHEMA
@@ -56,8 +85,10 @@ class TapCleverTap(Tap):
     def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
         """Create the tap; with validate_config, settings are checked before any HTTP call."""
         self._validate_settings = validate_config
-        self._schema_lock = threading.Lock()
+        self._schema_lock = threading.RLock()
+        self._schema_docs: dict[str, dict[str, t.Any]] = {}
         self._account_schema: AccountSchema | None = None
+        self._names = NameInventory()
         self._today_lock = threading.Lock()
         self._today: dt.date | None = None
         #: One limiter per tap instance: CleverTap allows 3 export calls per account at a time.
@@ -78,13 +109,20 @@ class TapCleverTap(Tap):
         """The HTTP client every stream and worker thread shares."""
         return CleverTapClient(self.settings, self.limiter)
 
+    def schema_doc(self, kind: str) -> dict[str, t.Any]:
+        """The answer of GET /getSchema?type=<kind>, fetched once per tap instance."""
+        with self._schema_lock:
+            if kind not in self._schema_docs:
+                self._schema_docs[kind] = self.client.get_schema(kind)
+            return self._schema_docs[kind]
+
     def account_schema(self) -> AccountSchema:
         """Event names and property types from /getSchema, fetched once per tap instance."""
         with self._schema_lock:
             if self._account_schema is None:
-                names, event_props = parse_events_schema(self.client.get_schema("events"))
+                names, event_props = parse_events_schema(self.schema_doc("events"))
                 try:
-                    profile_props = parse_profile_schema(self.client.get_schema("userProperties"))
+                    profile_props = parse_profile_schema(self.schema_doc("userProperties"))
                 except (CleverTapAuthError, CleverTapConnectionError):
                     raise
                 except CleverTapError as exc:
@@ -128,6 +166,17 @@ class TapCleverTap(Tap):
             return list(self.settings.event_names), "the event_names setting"
         return list(self.account_schema().event_names), "GET /getSchema?type=events"
 
+    def count_events(self) -> tuple[list[str], str]:
+        """The events the count and trend streams count, and where the list came from."""
+        if self.settings.count_events is not None:
+            return list(self.settings.count_events), "the count_events setting"
+        return self.event_names()
+
+    def name_inventory(self) -> NameInventory | None:
+        """Where streams note the property names they emit; None unless the audit is selected."""
+        audit = self.streams.get(PropertyNameAuditStream.name)
+        return self._names if audit is not None and audit.selected else None
+
     def profile_events(self) -> list[str]:
         """Events whose actors the profiles stream sweeps."""
         if self.settings.profile_events is not None:
@@ -137,7 +186,7 @@ class TapCleverTap(Tap):
     # -- discovery ----------------------------------------------------------------------
 
     def discover_streams(self) -> list[Stream]:
-        """The events and profiles streams, typed from /getSchema when enabled and possible."""
+        """Every stream; events and profiles typed from /getSchema when enabled and possible."""
         event_props: dict[str, t.Any] = {}
         profile_props: dict[str, t.Any] = {}
         if self._can_call_api() and self.config.get("type_properties_from_schema", True):
@@ -146,7 +195,25 @@ class TapCleverTap(Tap):
         return [
             EventsStream(self, event_schema(event_props, profile_props)),
             ProfilesStream(self, profile_schema(profile_props)),
+            CampaignsStream(self),
+            CampaignReportsStream(self),
+            MessageReportsStream(self, daily=bool(self.config.get("message_report_daily"))),
+            EventCountsStream(self),
+            ProfileCountsStream(self),
+            TrendsStream(self),
+            EventSchemaStream(self),
+            UserPropertySchemaStream(self),
+            PropertyNameAuditStream(self),
         ]
+
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """The SDK's streams in STREAM_ORDER instead of by name (the order sync_all uses).
+
+        The audit must come after events and profiles, whose records it audits.
+        """
+        streams = super().streams
+        return {name: streams[name] for name in sorted(streams, key=_stream_order)}
 
     def _can_call_api(self) -> bool:
         if self._validate_settings:

@@ -34,6 +34,7 @@ def tap_config(sandbox: SandboxProcess, **overrides: t.Any) -> dict[str, t.Any]:
         "profile_events": ["App Launched"],
         "retry_initial_wait": 0.01,
         "retry_max_wait": 0.05,
+        "count_poll_interval": 0.01,
         "type_properties_from_schema": False,
     }
     config.update(overrides)
@@ -64,13 +65,34 @@ def parse_messages(raw: bytes) -> list[dict[str, t.Any]]:
     return [json.loads(line) for line in raw.splitlines() if line.strip()]
 
 
+#: Streams run_tap selects unless told otherwise (the export streams most tests are about).
+EXPORT_STREAMS = ("events", "profiles")
+
+
+def selecting(config: dict[str, t.Any], streams: t.Iterable[str]) -> dict[str, t.Any]:
+    """The discovered catalog with only ``streams`` selected."""
+    wanted = set(streams)
+    catalog = TapCleverTap(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in wanted
+    return catalog
+
+
 def run_tap(
     config: dict[str, t.Any],
     *,
     state: dict[str, t.Any] | None = None,
     catalog: dict[str, t.Any] | None = None,
+    streams: t.Iterable[str] | None = EXPORT_STREAMS,
 ) -> Run:
-    """Run a full sync in this process and collect what it wrote to stdout."""
+    """Run a full sync in this process and collect what it wrote to stdout.
+
+    Without a catalog, only ``streams`` are selected (all of them with ``streams=None``).
+    """
+    if catalog is None and streams is not None:
+        catalog = selecting(config, streams)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     with redirect_stdout(out):
         tap = TapCleverTap(config=config, state=state, catalog=catalog)

@@ -97,6 +97,13 @@ def test_about_lists_every_setting_with_a_description():
         "max_concurrency",
         "skip_unexportable_events",
         "request_timeout",
+        "campaigns_horizon_days",
+        "campaign_report_refresh_days",
+        "message_report_daily",
+        "count_events",
+        "trend_type",
+        "count_poll_interval",
+        "count_max_wait",
     ]
     for name in ours:
         assert properties[name].get("description"), name

@@ -37,3 +37,33 @@ def test_max_concurrency_one_means_one_call_at_a_time(sandbox_factory):
     config = tap_config(sandbox, event_names=MANY[:3], max_concurrency=1, start_date="2026-11-17")
     run_tap(config)
     assert sandbox.client.clevertap_stats()["max_concurrent"]["export"] == 1
+
+
+def test_every_stream_together_stays_within_the_limit(sandbox_factory):
+    sandbox = sandbox_factory(seed=12, latency_ms=10)
+    config = tap_config(
+        sandbox,
+        event_names=MANY[:3],
+        start_date="2026-11-16",
+        campaigns_horizon_days=31,
+        campaign_report_refresh_days=0,
+    )
+    run = run_tap(config, streams=None)
+    stats = sandbox.client.clevertap_stats()
+    assert stats["max_concurrent"]["export"] == 3
+    assert stats["concurrency_rejections"]["export"] == 0
+    assert stats["http_429"] == 0
+    emitted = {m["stream"] for m in run.messages if m["type"] == "RECORD"}
+    assert emitted == {
+        "events",
+        "profiles",
+        "campaigns",
+        "campaign_reports",
+        "message_reports",
+        "event_counts",
+        "profile_counts",
+        "trends",
+        "event_schema",
+        "user_property_schema",
+        "property_name_audit",
+    }

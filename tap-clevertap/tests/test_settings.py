@@ -117,3 +117,29 @@ def test_settings_error_does_not_echo_the_passcode():
     with pytest.raises(SettingsError) as info:
         Settings.from_config({**BASE, "batch_size": 7})
     assert "secret-passcode" not in str(info.value)
+
+
+def test_defaults_of_the_campaign_report_and_count_settings():
+    settings = Settings.from_config(BASE)
+    assert settings.campaigns_horizon_days == 365
+    assert settings.campaign_report_refresh_days == 30
+    assert settings.message_report_daily is False
+    assert settings.count_events is None
+    assert settings.trend_type == "weekly"
+    assert (settings.count_poll_interval, settings.count_max_wait) == (2.0, 600.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"trend_type": "hourly"}, r"'trend_type' is 'hourly'; use one of daily, weekly, monthly"),
+        ({"campaigns_horizon_days": -1}, r"campaigns_horizon_days.*from 0 to 3660"),
+        ({"campaign_report_refresh_days": 1.5}, r"campaign_report_refresh_days.*integer"),
+        ({"count_max_wait": 0}, r"count_max_wait.*positive"),
+        ({"count_poll_interval": "fast"}, r"count_poll_interval.*positive"),
+        ({"count_events": ["ok", ""]}, r"count_events.*non-empty event names"),
+    ],
+)
+def test_new_settings_are_checked(change, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_config({**BASE, **change})
