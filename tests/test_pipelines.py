@@ -1,7 +1,7 @@
 """Every job of meltano.yml, run for real (`meltano run` subprocesses) against the sandbox.
 
-Expected numbers come from the sandbox's own ground truth (`seed_summary`) and from what it received,
-never from the plugins under test.
+Expected numbers come from the sandbox's own ground truth (`seed_summary`) and from what it
+received, never from the plugins under test.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import typing as t
 from collections import Counter
 
 import pytest
-
 from pipeline_support import ROOT, MeltanoProject
 
 pytestmark = pytest.mark.e2e
@@ -69,9 +68,7 @@ def test_clevertap_to_segment_delivers_every_event_and_profile_exactly_once(
 
     state = project.state("demo:tap-clevertap-events-to-target-segment")
     partitions = state["singer_state"]["bookmarks"]["events"]["partitions"]
-    bookmarks = {
-        p["context"]["event_name"]: p.get("replication_key_value") for p in partitions
-    }
+    bookmarks = {p["context"]["event_name"]: p.get("replication_key_value") for p in partitions}
     # every exportable event is bookmarked at the last completed day (even days without events);
     # events CleverTap refuses to export are skipped and keep no bookmark
     exportable = set(expected_events(truth, FIRST_DAY, "2026-11-19"))
@@ -102,9 +99,7 @@ def test_second_run_is_incremental_and_full_refresh_reextracts(
 
     output.unlink()
     project.run("run", "--full-refresh", "tap-clevertap-events", "target-jsonl")
-    assert len(read_jsonl(output)) == sum(
-        expected_events(truth, FIRST_DAY, "2026-11-20").values()
-    )
+    assert len(read_jsonl(output)) == sum(expected_events(truth, FIRST_DAY, "2026-11-20").values())
 
 
 def test_segment_archive_to_clevertap_writes_segment_style_keys(
@@ -122,9 +117,9 @@ def test_segment_archive_to_clevertap_writes_segment_style_keys(
     trait_names = {k for m in archive if m.get("type") == "identify" for k in m.get("traits", {})}
     assert "Industry Of Traits" in trait_names or "industryOfTraits" in trait_names
     assert "industry_of_traits" in keys
-    assert not {k for k in keys if " " in k and not k.startswith("MSG-")} - {
-        "Customer Type"
-    }, "every custom key was snake_cased as Segment's destination does"
+    assert not {k for k in keys if " " in k and not k.startswith("MSG-")} - {"Customer Type"}, (
+        "every custom key was snake_cased as Segment's destination does"
+    )
     events = sandbox.client.clevertap_uploaded_events()
     assert {e["evtName"] for e in events} >= {
         m["event"] for m in archive if m.get("type") == "track" and m["event"] != "Order Completed"

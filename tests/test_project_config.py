@@ -1,4 +1,4 @@
-"""meltano.yml stays true to the plugins: every setting declared, secrets sensitive, no Hub needed."""
+"""meltano.yml stays true to the plugins: every setting declared, secrets sensitive, no Hub."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import typing as t
 
 import pytest
 import yaml
-
 from pipeline_support import MELTANO, ROOT
 
 # Settings every SDK plugin accepts that a Meltano user rarely sets; meltano.yml may omit them.
@@ -52,7 +51,9 @@ def test_every_plugin_setting_is_declared_with_its_kind_and_secrecy(name: str) -
     missing = sorted(set(properties) - set(declared) - SDK_BUILTINS)
     assert missing == [], f"{name}: settings missing from meltano.yml: {missing}"
     unknown = sorted(set(declared) - set(properties))
-    assert unknown == [], f"{name}: meltano.yml declares settings the plugin does not have: {unknown}"
+    assert unknown == [], (
+        f"{name}: meltano.yml declares settings the plugin does not have: {unknown}"
+    )
     for setting_name, setting in declared.items():
         spec = properties[setting_name]
         assert bool(setting.get("sensitive")) == bool(spec.get("secret")), setting_name

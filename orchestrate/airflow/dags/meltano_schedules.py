@@ -1,8 +1,8 @@
 """One Airflow DAG per Meltano schedule; every task of the schedule's job is `meltano run <task>`.
 
-Airflow only decides when and where a pipeline runs. Meltano keeps each pipeline's state in its system
-database (PostgreSQL in prod), so any worker can run any pipeline and resume where the last one
-stopped. CleverTap allows 3 concurrent export calls per account, whichever machine makes them: a
+Airflow only decides when and where a pipeline runs. Meltano keeps each pipeline's state in its
+system database (PostgreSQL in prod), so any worker can run any pipeline and resume where the last
+one stopped. CleverTap allows 3 concurrent export calls per account, whichever machine makes them: a
 schedule that sets ``AIRFLOW_POOL`` in its env runs its tasks in that Airflow pool (create one pool
 with 3 slots per CleverTap account) taking ``TAP_CLEVERTAP_MAX_CONCURRENCY`` slots, so the limit
 holds across every worker.
@@ -44,7 +44,7 @@ def meltano_schedules() -> list[dict[str, Any]]:
 
 
 def build_dag(schedule: dict[str, Any]) -> DAG:
-    """A DAG running the schedule's job tasks in order, with the schedule's env (account, suffix)."""
+    """A DAG running the job's tasks in order, with the schedule's env (account, suffix)."""
     env = {str(k): str(v) for k, v in (schedule.get("env") or {}).items()}
     pool = env.get("AIRFLOW_POOL")
     slots = int(env.get("TAP_CLEVERTAP_MAX_CONCURRENCY", "3"))
