@@ -1,9 +1,5 @@
-"""The singer-sdk standard target tests that apply to an HTTP loader, run against the sandbox.
-
-Left out: TargetRecordMissingKeyProperty (expects a crash; this target writes the record to the
-rejected-records output instead, see test_record_missing_its_key_is_rejected) and
-TargetMultipleStateMessages (the SDK excludes it too: STATE is emitted when sinks drain).
-"""
+"""The singer-sdk standard target tests that apply (connector_common.target_test_suite), run
+against the sandbox; a record missing its key property: test_record_missing_its_key_is_rejected."""
 
 from __future__ import annotations
 
@@ -13,26 +9,8 @@ import typing as t
 
 import pytest
 from clevertap_testkit import run_target
+from connector_common.target_test_suite import APPLICABLE_TARGET_TESTS
 from singer_sdk.testing import SuiteConfig, get_target_test_class, target_test_streams
-from singer_sdk.testing.suites import SingerTestSuite
-from singer_sdk.testing.target_tests import (
-    TargetArrayData,
-    TargetCamelcaseComplexSchema,
-    TargetCamelcaseTest,
-    TargetCliPrintsTest,
-    TargetDuplicateRecords,
-    TargetEncodedStringData,
-    TargetInvalidSchemaTest,
-    TargetNoPrimaryKeys,
-    TargetOptionalAttributes,
-    TargetPrimaryKeyUpdates,
-    TargetRecordBeforeSchemaTest,
-    TargetRecordMissingOptionalFields,
-    TargetRecordMissingRequiredProperty,
-    TargetSchemaNoProperties,
-    TargetSchemaUpdates,
-    TargetSpecialCharsInAttributes,
-)
 from target_clevertap.target import TargetCleverTap
 
 # Filled in with the sandbox's address by the autouse fixture below; the SDK's runner reads this
@@ -51,32 +29,11 @@ CONFIG: dict[str, t.Any] = {
     },
 }
 
-APPLICABLE = SingerTestSuite(
-    kind="target",
-    tests=[
-        TargetArrayData,
-        TargetCamelcaseComplexSchema,
-        TargetCamelcaseTest,
-        TargetCliPrintsTest,
-        TargetDuplicateRecords,
-        TargetEncodedStringData,
-        TargetInvalidSchemaTest,
-        TargetNoPrimaryKeys,
-        TargetOptionalAttributes,
-        TargetPrimaryKeyUpdates,
-        TargetRecordBeforeSchemaTest,
-        TargetRecordMissingOptionalFields,
-        TargetRecordMissingRequiredProperty,
-        TargetSchemaNoProperties,
-        TargetSchemaUpdates,
-        TargetSpecialCharsInAttributes,
-    ],
-)
 
 StandardTargetTests = get_target_test_class(
     TargetCleverTap,
     config=CONFIG,
-    custom_suites=[APPLICABLE],
+    custom_suites=[APPLICABLE_TARGET_TESTS],
     include_target_tests=False,
     suite_config=SuiteConfig(),
     parse_env_config=False,

@@ -1,64 +1,20 @@
-"""The singer-sdk standard target tests that apply to an HTTP API target, against the sandbox.
-
-Chosen as MeltanoLabs/target-postgres does, with a custom suite. Left out:
-- ``multiple_state_messages``: the SDK emits STATE only when it drains, not per input STATE (the
-  SDK's own default suite leaves it out for that reason);
-- ``record_missing_key_property``: expects the run to crash; our targets reject that record
-  instead (rule ``schema``) so the rest is loaded (test_local_validation covers it).
-"""
+"""The singer-sdk standard target tests that apply (connector_common.target_test_suite), run
+against the sandbox; a record missing its key property is covered by test_local_validation."""
 
 from __future__ import annotations
 
 import typing as t
 
 import pytest
+from connector_common.target_test_suite import APPLICABLE_TARGET_TESTS
 from segment_testkit import run_target
 from singer_sdk.testing import TargetTestRunner, get_target_test_class
-from singer_sdk.testing.suites import SingerTestSuite
-from singer_sdk.testing.target_tests import (
-    TargetArrayData,
-    TargetCamelcaseComplexSchema,
-    TargetCamelcaseTest,
-    TargetCliPrintsTest,
-    TargetDuplicateRecords,
-    TargetEncodedStringData,
-    TargetInvalidSchemaTest,
-    TargetNoPrimaryKeys,
-    TargetOptionalAttributes,
-    TargetPrimaryKeyUpdates,
-    TargetRecordBeforeSchemaTest,
-    TargetRecordMissingOptionalFields,
-    TargetRecordMissingRequiredProperty,
-    TargetSchemaNoProperties,
-    TargetSchemaUpdates,
-    TargetSpecialCharsInAttributes,
-)
+from singer_sdk.testing.target_tests import TargetEncodedStringData
 from target_segment.target import TargetSegment
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-APPLICABLE = SingerTestSuite(
-    kind="target",
-    tests=[
-        TargetArrayData,
-        TargetCamelcaseComplexSchema,
-        TargetCamelcaseTest,
-        TargetCliPrintsTest,
-        TargetDuplicateRecords,
-        TargetEncodedStringData,
-        TargetInvalidSchemaTest,
-        TargetNoPrimaryKeys,
-        TargetOptionalAttributes,
-        TargetPrimaryKeyUpdates,
-        TargetRecordBeforeSchemaTest,
-        TargetRecordMissingOptionalFields,
-        TargetRecordMissingRequiredProperty,
-        TargetSchemaNoProperties,
-        TargetSchemaUpdates,
-        TargetSpecialCharsInAttributes,
-    ],
-)
 # Every SDK test stream is an arbitrary table: send each row as a "Row Loaded" track call.
 DEFAULT_MAPPING = {
     "type": "track",
@@ -70,7 +26,7 @@ PLACEHOLDER_CONFIG = {"write_key": "placeholder-key", "default_mapping": DEFAULT
 StandardTargetTests = get_target_test_class(
     TargetSegment,
     config=PLACEHOLDER_CONFIG,
-    custom_suites=[APPLICABLE],
+    custom_suites=[APPLICABLE_TARGET_TESTS],
     include_target_tests=False,
 )
 
