@@ -4,7 +4,13 @@ Both deliver the same N track/identify messages to the sandbox's Segment emulato
 process, timed from process start to exit; runs alternate and repeat, medians are compared.
 "Delivered/s" counts messages the sandbox accepted (deduplicated by messageId), so a message the
 library dropped (full queue, failed batch) does not count as throughput. A fault run injects
-5xx, 429 and connection resets and counts messages lost (sent - accepted).
+5xx, 429 and connection resets and counts messages lost (sent - accepted). CPU time per message
+is the process's user + system time; peak RSS of target-segment is measured at 100,000 and
+1,000,000 messages.
+
+Every process runs with its bytecode cached (a warm-up run first), as after ``pip install``: this
+development environment sets PYTHONDONTWRITEBYTECODE and uv does not precompile, which would add
+about 1.4 s of compiling to every start-up.
 
     .venv/bin/python bench/bench_target_segment.py [--quick] [--messages N] [--repeats R]
 
@@ -17,12 +23,14 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import typing as t
+from dataclasses import dataclass
 from pathlib import Path
 
 from api_sandbox import SandboxProcess
@@ -41,52 +49,51 @@ LIBRARY_SETTINGS: dict[str, dict[str, t.Any]] = {
 
 def make_messages(count: int) -> list[dict[str, t.Any]]:
     """Deterministic calls: 80 % track, 20 % identify, realistic property counts."""
+    return list(iter_messages(count))
+
+
+def iter_messages(count: int) -> t.Iterator[dict[str, t.Any]]:
+    """The calls of ``make_messages``, one at a time (for volumes that do not fit in memory)."""
     base = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    calls: list[dict[str, t.Any]] = []
     for seq in range(count):
         user = f"user-{seq % 5000}"
         at = (base + dt.timedelta(seconds=seq * 7)).isoformat()
         if seq % 5:
-            calls.append(
-                {
-                    "kind": "track",
+            yield {
+                "kind": "track",
+                "seq": seq,
+                "user_id": user,
+                "event": EVENTS[seq % len(EVENTS)],
+                "ts": at,
+                "properties": {
                     "seq": seq,
-                    "user_id": user,
-                    "event": EVENTS[seq % len(EVENTS)],
-                    "ts": at,
-                    "properties": {
-                        "seq": seq,
-                        "CT Source": "Mobile",
-                        "CT App Version": "5.3.1",
-                        "price": round(seq * 0.37 % 500, 2),
-                        "currency": "INR",
-                        "category": f"cat-{seq % 17}",
-                        "in_stock": bool(seq % 3),
-                        "session_source": "Direct",
-                    },
-                }
-            )
+                    "CT Source": "Mobile",
+                    "CT App Version": "5.3.1",
+                    "price": round(seq * 0.37 % 500, 2),
+                    "currency": "INR",
+                    "category": f"cat-{seq % 17}",
+                    "in_stock": bool(seq % 3),
+                    "session_source": "Direct",
+                },
+            }
         else:
-            calls.append(
-                {
-                    "kind": "identify",
+            yield {
+                "kind": "identify",
+                "seq": seq,
+                "user_id": user,
+                "traits": {
                     "seq": seq,
-                    "user_id": user,
-                    "traits": {
-                        "seq": seq,
-                        "email": f"{user}@example.com",
-                        "name": f"Name {seq}",
-                        "plan": ("free", "plus", "pro")[seq % 3],
-                        "points": seq % 997,
-                        "city": "Pune",
-                        "Marketing Opt In": bool(seq % 2),
-                    },
-                }
-            )
-    return calls
+                    "email": f"{user}@example.com",
+                    "name": f"Name {seq}",
+                    "plan": ("free", "plus", "pro")[seq % 3],
+                    "points": seq % 997,
+                    "city": "Pune",
+                    "Marketing Opt In": bool(seq % 2),
+                },
+            }
 
 
-def write_singer_file(calls: list[dict[str, t.Any]], path: Path) -> None:
+def write_singer_file(calls: t.Iterable[dict[str, t.Any]], path: Path) -> int:
     """The same calls as a tap's output: an events stream and a users stream."""
     obj = {"type": ["object", "null"]}
     string = {"type": ["string", "null"]}
@@ -129,11 +136,14 @@ def write_singer_file(calls: list[dict[str, t.Any]], path: Path) -> None:
             )
             + "\n"
         )
+        count = 0
         for call in calls:
             stream = "events" if call["kind"] == "track" else "users"
             values = {k: v for k, v in call.items() if k != "kind"}
             out.write(json.dumps({"type": "RECORD", "stream": stream, "record": values}) + "\n")
-        out.write(json.dumps({"type": "STATE", "value": {"done": len(calls)}}) + "\n")
+            count += 1
+        out.write(json.dumps({"type": "STATE", "value": {"done": count}}) + "\n")
+    return count
 
 
 def target_config(segment_url: str, work: Path) -> dict[str, t.Any]:
@@ -198,38 +208,66 @@ def library_worker(calls_path: str, host: str, settings_json: str) -> None:
 # -- one timed run -------------------------------------------------------------------------------
 
 
-def run_library(name: str, calls_path: Path, sandbox: SandboxProcess) -> dict[str, t.Any]:
+@dataclass
+class Finished:
+    """What one child process did."""
+
+    seconds: float
+    stdout: str
+    stderr: str
+    returncode: int
+    peak_rss_mb: int
+    cpu_seconds: float
+
+
+def run_child(command: list[str], env: dict[str, str]) -> Finished:
+    """Run to exit; wall seconds from start to exit, peak RSS and CPU time from the kernel."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--library-worker",
-            str(calls_path),
-            sandbox.segment_url,
-            json.dumps(LIBRARY_SETTINGS[name]),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=3600,
-    )
-    seconds = time.perf_counter() - started
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return Finished(
+            seconds=seconds,
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+            returncode=os.waitstatus_to_exitcode(status),
+            peak_rss_mb=usage.ru_maxrss // 1024,
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+        )
+
+
+def child_environment(work: Path) -> dict[str, str]:
+    """Bytecode written to (and read from) a cache of this benchmark, as installed packages have."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return env | {"PYTHONPYCACHEPREFIX": str(work / "pycache")}
+
+
+def run_library(name: str, calls_path: Path, sandbox: SandboxProcess) -> dict[str, t.Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--library-worker",
+        str(calls_path),
+        sandbox.segment_url,
+        json.dumps(LIBRARY_SETTINGS[name]),
+    ]
+    done = run_child(command, child_environment(calls_path.parent))
     if done.returncode != 0:
         raise RuntimeError(f"{name} failed: {done.stderr[-2000:]}")
-    return {"seconds": seconds, **json.loads(done.stdout.strip().splitlines()[-1])}
+    return {
+        "seconds": done.seconds,
+        "cpu_seconds": done.cpu_seconds,
+        "peak_rss_mb": done.peak_rss_mb,
+        **json.loads(done.stdout.strip().splitlines()[-1]),
+    }
 
 
 def run_target(singer_path: Path, config_path: Path) -> dict[str, t.Any]:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [TARGET_BIN, "--config", str(config_path), "--input", str(singer_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=3600,
-    )
-    seconds = time.perf_counter() - started
+    command = [TARGET_BIN, "--config", str(config_path), "--input", str(singer_path)]
+    done = run_child(command, child_environment(config_path.parent))
     summary: dict[str, t.Any] = next(
         (
             json.loads(line.split("Run summary: ", 1)[1])
@@ -238,9 +276,13 @@ def run_target(singer_path: Path, config_path: Path) -> dict[str, t.Any]:
         ),
         {},
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"target-segment failed: {done.stderr[-2000:]}")
     return {
-        "seconds": seconds,
+        "seconds": done.seconds,
         "work_seconds": summary.get("seconds"),
+        "cpu_seconds": done.cpu_seconds,
+        "peak_rss_mb": done.peak_rss_mb,
         "exit_code": done.returncode,
         "retries": summary.get("retries"),
         "requests": summary.get("requests"),
@@ -272,10 +314,62 @@ def timed_run(
         "duplicates_dropped": stats["duplicates"],
         "delivered_per_second": stats["accepted"] / result["seconds"],
         "steady_delivered_per_second": stats["accepted"] / result["work_seconds"],
+        "cpu_us_per_message": round(result["cpu_seconds"] / sent * 1e6, 1),
         "requests_by_status": stats["requests"].get("POST /v1/batch", {}),
         "max_concurrent": stats.get("max_concurrent"),
     }
     return result
+
+
+def warm_up(sandbox: SandboxProcess, work: Path) -> None:
+    """One small run of each program, so that every timed run starts with cached bytecode."""
+    small = work / "warm-up"
+    small.mkdir(exist_ok=True)
+    calls = make_messages(500)
+    (small / "calls.json").write_text(json.dumps(calls))
+    write_singer_file(calls, small / "input.singer")
+    (small / "config.json").write_text(json.dumps(target_config(sandbox.segment_url, small)))
+    run_target(small / "input.singer", small / "config.json")
+    run_library("library_best", small / "calls.json", sandbox)
+
+
+def start_up(work: Path) -> dict[str, float]:
+    """A run with no messages: what every run pays before the first one (median of 5)."""
+    empty = work / "empty.singer"
+    write_singer_file([], empty)
+    runs = [run_target(empty, work / "config.json") for _ in range(5)]
+    return {
+        "seconds": round(statistics.median(r["seconds"] for r in runs), 3),
+        "cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
+        "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
+    }
+
+
+def peak_memory(sandbox: SandboxProcess, work: Path, volumes: tuple[int, int]) -> dict[str, t.Any]:
+    """target-segment's peak RSS at two volumes (0 ms latency, default settings)."""
+    sandbox.client.set_latency(0, server="segment")
+    points: dict[str, t.Any] = {}
+    for count in volumes:
+        singer = work / f"memory-{count}.singer"
+        write_singer_file(iter_messages(count), singer)
+        sandbox.client.reset()
+        result = run_target(singer, work / "config.json")
+        accepted = sandbox.client.segment_stats()["accepted"]
+        if accepted != count:
+            raise RuntimeError(f"memory run: {accepted} of {count} messages accepted")
+        singer.unlink()
+        points[str(count)] = {
+            "peak_rss_mb": result["peak_rss_mb"],
+            "seconds": round(result["seconds"], 2),
+            "cpu_us_per_message": round(result["cpu_seconds"] / count * 1e6, 1),
+        }
+        print(f"memory at {count} messages: {points[str(count)]}", flush=True)
+    small, large = (points[str(v)]["peak_rss_mb"] for v in volumes)
+    return {
+        "by_messages": points,
+        "growth_ratio": round(large / small, 2),
+        "volume_ratio": volumes[1] / volumes[0],
+    }
 
 
 def main() -> None:
@@ -313,6 +407,8 @@ def main() -> None:
         write_singer_file(calls, files["singer"])
         files["config"].write_text(json.dumps(target_config(sandbox.segment_url, work)))
         files["count"].write_text(str(count))
+        warm_up(sandbox, work)
+        startup = start_up(work)
 
         runs: dict[str, dict[str, list[dict[str, t.Any]]]] = {}
         for latency in latencies:
@@ -338,6 +434,8 @@ def main() -> None:
                 flush=True,
             )
 
+        memory = peak_memory(sandbox, work, (5_000, 25_000) if args.quick else (100_000, 1_000_000))
+
     summary: dict[str, t.Any] = {}
     for latency_key, by_name in runs.items():
         medians = {
@@ -361,6 +459,15 @@ def main() -> None:
                 name: round(statistics.median(r["seconds"] for r in results), 3)
                 for name, results in by_name.items()
             },
+            "median_cpu_us_per_message": {
+                name: statistics.median(r["cpu_us_per_message"] for r in results)
+                for name, results in by_name.items()
+            },
+            "target_cpu_us_per_message_after_startup": round(
+                statistics.median(r["cpu_us_per_message"] for r in by_name["target_segment"])
+                - startup["cpu_seconds"] / count * 1e6,
+                1,
+            ),
             "max_lost": {
                 name: max(r["lost"] for r in results) for name, results in by_name.items()
             },
@@ -377,9 +484,9 @@ def main() -> None:
         "library_settings": LIBRARY_SETTINGS,
         "target_settings": "defaults (max_concurrency 8, batch_size_rows 1000, gzip, validation)",
         "timing": "delivered_per_second: messages the sandbox accepted / wall time of the "
-        "contender's process, start to exit (includes interpreter start-up, about 2 s for "
-        "target-segment, which imports the Singer SDK); steady: accepted / in-process time "
-        "(target: its run summary's seconds; library: Client() to shutdown())",
+        "contender's process, start to exit (includes interpreter start-up, bytecode cached); "
+        "steady: accepted / in-process time (target: its run summary's seconds; library: "
+        "Client() to shutdown()); cpu_us_per_message: the process's user + system time",
         "fault_injection": FAULTS,
         "summary": summary,
         "fault_run": {
@@ -389,6 +496,8 @@ def main() -> None:
                 for name, r in fault_runs.items()
             },
         },
+        "start_up": startup,
+        "memory": memory,
         "runs": runs,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
