@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import socket
 import subprocess
+import tempfile
 import typing as t
 
 import pytest
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from api_sandbox import SandboxProcess
+
+from pathlib import Path
 
 from pipeline_support import (
     MELTANO,
@@ -54,7 +58,7 @@ def meltano_project(
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     """Start a throwaway cluster (as the `postgres` user when running as root, as CI does)."""
     bindir = postgres_bindir()
     if bindir is None:
@@ -62,10 +66,12 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
             "PostgreSQL server binaries not found: install Debian's `postgresql` package "
             "(.ci/run does) to run the system-database tests"
         )
-    import socket
-
-    data = tmp_path_factory.mktemp("pg") / "data"
-    data.parent.chmod(0o777)
+    # Not under pytest's 0700 temp root: the server may run as another user (postgres).
+    base = Path(tempfile.mkdtemp(prefix="meltano-systemdb-"))
+    base.chmod(0o755)
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+    data = base / "data"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -81,9 +87,9 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
         "-D",
         str(data),
         "-l",
-        str(data.parent / "server.log"),
+        str(base / "server.log"),
         "-o",
-        f"-p {port} -k {data.parent} -c listen_addresses=127.0.0.1",
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
         "-w",
         "start",
     )
@@ -92,3 +98,4 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
         yield PostgresServer(port=port)
     finally:
         pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)

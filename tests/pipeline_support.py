@@ -22,13 +22,14 @@ class MeltanoProject:
 
     env: dict[str, str]
     output: Path
+    environment: str = "demo"
 
     def run(
         self, *args: str, check: bool = True, cwd: Path = ROOT, timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
-        """`meltano --environment=demo <args>`; on failure the assertion shows the log tail."""
+        """`meltano --environment=<env> <args>`; on failure the assertion shows the log tail."""
         result = subprocess.run(
-            [MELTANO, "--environment=demo", *args],
+            [MELTANO, f"--environment={self.environment}", *args],
             cwd=cwd,
             env=self.env,
             capture_output=True,
