@@ -311,7 +311,8 @@ async def campaigns_list(request: web.Request) -> web.Response:
     """POST /1/targets/list.json: campaigns scheduled to start inside the window (inclusive)."""
     state = request.app[STATE]
     first, last = _campaign_window(state, await _query(request))
-    targets = [c.listing() for c in state.campaigns if first <= c.scheduled_on <= last]
+    today = state.clock.today
+    targets = [c.listing(today) for c in state.campaigns if first <= c.scheduled_on <= last]
     return json_body({"status": "success", "targets": targets})
 
 
@@ -324,7 +325,7 @@ async def campaign_result(request: web.Request) -> web.Response:
     campaign = next((c for c in state.campaigns if c.id == campaign_id), None)
     if campaign is None:
         raise fail("Invalid campaign id")
-    form = campaign.report_form
+    form = campaign.report_form(state.clock.today)
     if form == "result":
         return json_body({"status": "success", "result": campaign.result()})
     if form == "conflict_409":

@@ -86,7 +86,7 @@ def seed_summary(state: SandboxState, event_profiles: bool) -> dict[str, Any]:
             for group in COLLIDING_GROUPS
         ],
         "campaigns": [
-            {**campaign.listing(), "report_form": campaign.report_form}
+            {**campaign.listing(clock.today), "report_form": campaign.report_form(clock.today)}
             for campaign in state.campaigns
         ],
         "messages": len(state.messages),

@@ -26,27 +26,39 @@ REPORT_FORMS = {
 
 @dataclass(frozen=True)
 class Campaign:
-    """One API campaign."""
+    """One API campaign; its status follows the account clock like a real campaign's.
+
+    Scheduled until its start day, running through `ends_on`, completed after (unless stopped),
+    so moving the sandbox's "today" forward completes campaigns and their reports appear.
+    """
 
     id: int
     name: str
     scheduled_on: date
-    status: str
+    ends_on: date
+    stopped: bool
     channel: str
     sent: int
 
-    @property
-    def report_form(self) -> str:
-        """Which of the report answers this campaign gives."""
-        return REPORT_FORMS[self.status]
+    def status(self, today: date) -> str:
+        """The status (scheduled, running, stopped, completed) as seen on `today`."""
+        if today <= self.scheduled_on:
+            return "scheduled"
+        if self.stopped:
+            return "stopped"
+        return "running" if today <= self.ends_on else "completed"
 
-    def listing(self) -> dict[str, Any]:
+    def report_form(self, today: date) -> str:
+        """Which of the report answers this campaign gives on `today`."""
+        return REPORT_FORMS[self.status(today)]
+
+    def listing(self, today: date) -> dict[str, Any]:
         """The entry in /1/targets/list.json."""
         return {
             "id": self.id,
             "name": self.name,
             "scheduled_on": yyyymmdd(self.scheduled_on),
-            "status": self.status,
+            "status": self.status(today),
             "channel": self.channel,
         }
 
@@ -66,33 +78,37 @@ class Campaign:
 def seed_campaigns(seed: int, start_today: date, first_day: date) -> tuple[Campaign, ...]:
     """About twenty campaigns from a month before the history to a month after today.
 
-    Past campaigns are mostly completed, some still running or stopped; future ones are
-    scheduled. Every status (so every report form) occurs for every seed.
+    On the start-up day past campaigns are mostly completed, some still running or stopped;
+    future ones are scheduled. Every status (so every report form) occurs for every seed.
     """
     stream = Stream(key64(seed, "campaigns"))
+    durations = Stream(key64(seed, "campaign-durations"))  # separate: keeps ids/dates stable
     campaigns = []
     start = first_day - timedelta(days=30)
     span = (start_today - start).days + 30
     base_id = 1_700_000_000 + stream.below(50_000_000)
     for index in range(20):
         scheduled = start + timedelta(days=index * span // 20 + stream.below(2))
-        if scheduled >= start_today:
-            status = "scheduled"
-        elif index % 7 == 3:
-            status = "running"
-        elif index % 7 == 5:
-            status = "stopped"
-        else:
-            status = "completed"
+        future = scheduled >= start_today
+        running = not future and index % 7 == 3
+        if running:
+            ends = start_today + timedelta(days=2 + durations.below(5))
+        else:  # past campaigns ended before start-up; future ones run a few days once started
+            ends = scheduled + timedelta(days=1 + durations.below(3))
+            if not future:
+                ends = max(min(ends, start_today - timedelta(days=1)), scheduled)
         theme = THEMES[index % len(THEMES)]
+        channel = stream.choice(CHANNELS)
+        sent = 500 + (durations.below(20_000) if future else stream.below(20_000))
         campaigns.append(
             Campaign(
                 id=base_id + index * 7919,
                 name=f"{theme} #{index + 1}",
                 scheduled_on=scheduled,
-                status=status,
-                channel=stream.choice(CHANNELS),
-                sent=0 if status == "scheduled" else 500 + stream.below(20_000),
+                ends_on=ends,
+                stopped=not future and index % 7 == 5,
+                channel=channel,
+                sent=sent,
             )
         )
     return tuple(campaigns)

@@ -255,3 +255,25 @@ def test_schema_learns_uploaded_names(clevertap: Any) -> None:
     assert events["Brand New"]["properties"] == [{"name": "x", "type": "integer"}]
     users = clevertap.get("/getSchema?type=userProperties").json()["userProperties"]
     assert {"name": "Fresh Key", "type": "boolean"} in users
+
+
+def test_campaigns_complete_as_the_clock_moves(clevertap: Any, sandbox_client: Any) -> None:
+    before = {c["id"]: c for c in sandbox_client.seed_summary()["campaigns"]}
+    running = [c for c in before.values() if c["status"] == "running"]
+    assert running, "some campaign is running on the start-up day"
+    pending = clevertap.post("/1/targets/result.json", {"id": running[0]["id"]})
+    assert pending.status_code == 500
+    assert "no result as of yet" in pending.json()["error"]
+
+    sandbox_client.set_today("2026-12-31")
+    after = {c["id"]: c for c in sandbox_client.seed_summary()["campaigns"]}
+    for campaign_id, campaign in before.items():
+        if campaign["status"] in ("running", "scheduled") and campaign["scheduled_on"] < 20261225:
+            assert after[campaign_id]["status"] == "completed"
+        if campaign["status"] in ("completed", "stopped"):
+            assert after[campaign_id]["status"] == campaign["status"]
+    done = clevertap.post("/1/targets/result.json", {"id": running[0]["id"]})
+    assert done.status_code == 200
+    assert done.json()["result"]["sent"] > 0
+    listed = clevertap.post("/1/targets/list.json", {"from": 20261201, "to": 20261231}).json()
+    assert all(t["status"] == after[t["id"]]["status"] for t in listed["targets"])
