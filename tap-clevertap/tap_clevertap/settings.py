@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import ipaddress
 import logging
 import typing as t
-import zoneinfo
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from connector_common.clevertap_account import account_settings, account_timezone, base_url
 from singer_sdk import typing as th
 
 from tap_clevertap.errors import SettingsError
 
+if t.TYPE_CHECKING:
+    import zoneinfo
+
 logger = logging.getLogger("tap-clevertap")
 
-#: Region code -> API host (developer.clevertap.com "common API components").
-REGION_HOSTS: dict[str, str] = {
-    "eu1": "api.clevertap.com",
-    "global": "api.clevertap.com",
-    "in1": "in1.api.clevertap.com",
-    "us1": "us1.api.clevertap.com",
-    "sg1": "sg1.api.clevertap.com",
-    "aps3": "aps3.api.clevertap.com",
-    "mec1": "mec1.api.clevertap.com",
-    "sk1": "sk1.api.clevertap.com",
-}
-UNCERTAIN_REGIONS = frozenset({"sk1"})
 
 MAX_BATCH_SIZE = 5000
 BUCKETS = 23
@@ -36,38 +25,7 @@ MAX_EXPORT_CONCURRENCY = 3
 TREND_TYPES = ("daily", "weekly", "monthly")
 
 CONFIG_SCHEMA = th.PropertiesList(
-    th.Property(
-        "account_id",
-        th.StringType,
-        required=True,
-        title="Account ID",
-        description="CleverTap project (account) id, sent as X-CleverTap-Account-Id.",
-    ),
-    th.Property(
-        "passcode",
-        th.StringType,
-        required=True,
-        secret=True,
-        title="Passcode",
-        description="CleverTap account or user passcode, sent as X-CleverTap-Passcode. "
-        "Never logged.",
-    ),
-    th.Property(
-        "region",
-        th.StringType,
-        default="eu1",
-        allowed_values=sorted(REGION_HOSTS),
-        description="Data-centre region: the sub-domain of your dashboard URL. eu1 (alias "
-        "global) uses api.clevertap.com. sk1 is accepted with a warning (may no longer be "
-        "live). Ignored when api_url is set.",
-    ),
-    th.Property(
-        "api_url",
-        th.StringType,
-        description="Override of the API base URL (e.g. a sandbox or proxy), without the "
-        "/1 suffix. Must be https:// unless the host is loopback (127.0.0.0/8, ::1, "
-        "localhost), so credentials never travel unencrypted.",
-    ),
+    *account_settings("the /1 suffix"),
     th.Property(
         "start_date",
         th.DateType,
@@ -360,53 +318,17 @@ class Settings:
 
 def resolve_base_url(region: str | None, api_url: str | None) -> str:
     """Return the API base URL (no trailing slash); refuse plain http to non-loopback hosts."""
-    if api_url:
-        parts = urlsplit(api_url.strip())
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            msg = f"Setting 'api_url' must be an absolute http(s) URL, got {api_url!r}."
-            raise SettingsError(msg)
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
-            msg = (
-                f"Setting 'api_url' uses plain http:// for host '{parts.hostname}'. "
-                "The passcode would travel unencrypted; use https:// (plain http is "
-                "only allowed for loopback hosts: 127.0.0.0/8, ::1, localhost)."
-            )
-            raise SettingsError(msg)
-        return api_url.strip().rstrip("/")
-    code = (region or "eu1").strip().lower()
-    if code not in REGION_HOSTS:
-        msg = (
-            f"Setting 'region' is {region!r}; use one of {', '.join(sorted(REGION_HOSTS))} "
-            "(the sub-domain of your dashboard URL), or set api_url."
-        )
-        raise SettingsError(msg)
-    if code in UNCERTAIN_REGIONS:
-        logger.warning(
-            "Region '%s' is not in CleverTap's current region table and may no longer "
-            "be live; if calls fail to connect, check your dashboard URL.",
-            code,
-        )
-    return f"https://{REGION_HOSTS[code]}"
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return base_url(region, api_url)[0]
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _timezone(name: str) -> zoneinfo.ZoneInfo:
     try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        msg = (
-            f"Setting 'timezone' is {name!r}, which is not an IANA timezone name. Use the "
-            "timezone shown in your CleverTap project settings, e.g. 'Asia/Kolkata'."
-        )
-        raise SettingsError(msg) from exc
+        return account_timezone(name)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _date(config: t.Mapping[str, t.Any], key: str) -> dt.date:

@@ -11,9 +11,10 @@ import typing as t
 from dataclasses import dataclass
 
 import requests
+from connector_common.clevertap_account import REGION_URLS
 from connector_common.singer_target import ConnectionCheckError
 
-from target_clevertap.settings import REGION_URLS, resolve_endpoint
+from target_clevertap.settings import resolve_endpoint
 from target_clevertap.transport import UPLOAD_PATH
 
 #: One empty profile; with dryRun=1 CleverTap validates it and stores nothing.

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import logging
 import typing as t
-import zoneinfo
 from dataclasses import dataclass
 
-from connector_common.endpoints import checked_base_url
+from connector_common.clevertap_account import (
+    account_settings,
+    account_timezone,
+    base_url,
+)
 from connector_common.target_settings import DeliveryLimits, common_target_settings
 from singer_sdk import typing as th
 
+if t.TYPE_CHECKING:
+    import zoneinfo
+
 logger = logging.getLogger("target-clevertap")
 
-#: Region code -> API base URL (developer.clevertap.com "common API components"; eu1 is the
-#: unprefixed host, which the dashboard also calls "global").
-REGION_URLS: dict[str, str] = {
-    "eu1": "https://api.clevertap.com",
-    "global": "https://api.clevertap.com",
-    "in1": "https://in1.api.clevertap.com",
-    "us1": "https://us1.api.clevertap.com",
-    "sg1": "https://sg1.api.clevertap.com",
-    "aps3": "https://aps3.api.clevertap.com",
-    "mec1": "https://mec1.api.clevertap.com",
-    "sk1": "https://sk1.api.clevertap.com",
-}
-#: Only in older clients and docs tables; accepted, with a warning.
-UNCERTAIN_REGIONS = frozenset({"sk1"})
 
 MAX_UPLOAD_CONCURRENCY = 15  # CleverTap: 15 concurrent /1/upload requests per account
 MAX_UPLOAD_RECORDS = 1000  # CleverTap: at most 1000 records per /1/upload call
@@ -72,38 +64,7 @@ _MAPPING = th.ObjectType(
 )
 
 CONFIG_SCHEMA = th.PropertiesList(
-    th.Property(
-        "account_id",
-        th.StringType,
-        required=True,
-        title="Account ID",
-        description="CleverTap project (account) id, sent as X-CleverTap-Account-Id.",
-    ),
-    th.Property(
-        "passcode",
-        th.StringType,
-        required=True,
-        secret=True,
-        title="Passcode",
-        description="CleverTap account or user passcode, sent as X-CleverTap-Passcode. Never "
-        "logged or written anywhere.",
-    ),
-    th.Property(
-        "region",
-        th.StringType,
-        default="eu1",
-        allowed_values=sorted(REGION_URLS),
-        description="Data-centre region: the sub-domain of your dashboard URL (in1.dashboard... "
-        "-> in1). eu1 (alias global) is api.clevertap.com. sk1 is accepted with a warning (it "
-        "may no longer be live). Ignored when api_url is set.",
-    ),
-    th.Property(
-        "api_url",
-        th.StringType,
-        description="Override of the API base URL (a proxy or the local sandbox), without "
-        "/1/upload. Must be https:// unless the host is loopback, so the passcode never "
-        "travels unencrypted.",
-    ),
+    *account_settings("/1/upload"),
     *common_target_settings(
         plugin="target-clevertap",
         default_concurrency=DEFAULT_CONCURRENCY,
@@ -203,27 +164,10 @@ class Endpoint:
 
 def resolve_endpoint(config: t.Mapping[str, t.Any]) -> Endpoint:
     """The API base URL from ``api_url`` or ``region``; ValueError says what to fix."""
-    api_url = config.get("api_url")
-    if api_url:
-        return Endpoint(checked_base_url(str(api_url)), None)
-    region = str(config.get("region") or "eu1")
-    if region not in REGION_URLS:
-        msg = f"Unknown region {region!r}; use one of {', '.join(sorted(REGION_URLS))}."
-        raise ValueError(msg)
-    if region in UNCERTAIN_REGIONS:
-        logger.warning(
-            "Region %s is not in CleverTap's current region table and may no longer be live; "
-            "if uploads fail to connect, check the sub-domain of your dashboard URL.",
-            region,
-        )
-    return Endpoint(REGION_URLS[region], region)
+    url, region = base_url(config.get("region"), config.get("api_url"))
+    return Endpoint(url, region)
 
 
 def resolve_timezone(config: t.Mapping[str, t.Any]) -> zoneinfo.ZoneInfo:
-    """The configured timezone; ValueError names the bad value."""
-    name = str(config.get("timezone") or "UTC")
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        msg = f"`timezone` {name!r} is not an IANA timezone name (e.g. 'UTC', 'Asia/Kolkata')."
-        raise ValueError(msg) from None
+    """The configured timezone (UTC by default); ValueError names the bad value."""
+    return account_timezone(str(config.get("timezone") or "UTC"))
