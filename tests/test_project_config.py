@@ -88,3 +88,14 @@ def test_no_hub_needed(meltano_installed: None) -> None:
         )
         assert result.returncode == 0, result.stderr[-2000:]
         assert "hub" not in result.stderr.lower() or "error" not in result.stderr.lower()
+
+
+def test_plugin_readmes_show_the_settings_the_plugins_print() -> None:
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "scripts/readme_settings.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
