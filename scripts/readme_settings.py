@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
                 lines[start:end] = fresh
                 readme.write_text("\n".join(lines) + "\n", encoding="utf-8")
     if stale and "--check" in argv:
-        print(f"stale settings tables: {', '.join(stale)}; run scripts/readme_settings.py")  # noqa: T201
+        print(f"stale settings tables: {', '.join(stale)}; run scripts/readme_settings.py")
         return 1
     return 0
 
