@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import platform
 import subprocess
@@ -333,7 +334,7 @@ def tap_clevertap(volumes: list[int], peers: bool, work: Path) -> dict[str, t.An
 
     points: dict[str, dict[str, t.Any]] = {}
     for volume in volumes:
-        days = max(1, round(volume / (11 * TAP_EVENTS_PER_DAY * 0.96)))
+        days = max(1, math.ceil(volume / (11 * TAP_EVENTS_PER_DAY * 0.96)))
         with SandboxProcess(
             today=TODAY.isoformat(),
             days=days,

@@ -325,11 +325,11 @@ def memory(data: dict[str, t.Any], out: Path) -> Path:
     for plugin in data["plugins"]:
         bars = []
         for label, ours in (("ours", True), ("peer", False)):
-            for volume, point in sorted(plugin["by_volume"].items(), key=lambda kv: int(kv[0])):
+            for point in sorted(plugin["by_volume"].values(), key=lambda p: int(p["records"])):
                 if label in point:
                     name = plugin["plugin"] if ours else plugin.get("peer_short", "peer")
                     bars.append(
-                        Bar(f"{name}\n{int(volume):,}", [point[label]["peak_rss_mib"]], ours)
+                        Bar(f"{name}\n{point['records']:,}", [point[label]["peak_rss_mib"]], ours)
                     )
         growth = plugin["growth_large_over_small"]
         note = " ; ".join(f"{k} x{v}" for k, v in growth.items()) + (

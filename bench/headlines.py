@@ -150,7 +150,7 @@ def _memory(data: dict[str, t.Any]) -> list[Row]:
             _row(
                 "memory",
                 f"peak RSS of {plugin['plugin']} vs {plugin['peer']}",
-                f"{int(volumes[0]):,} → {int(volumes[-1]):,} records",
+                f"{small['records']:,} → {large['records']:,} records",
                 f"{small['ours']['peak_rss_mib']:.0f} → {large['ours']['peak_rss_mib']:.0f} MiB "
                 f"(x{growth['ours']})",
                 peer,

@@ -143,11 +143,17 @@ def _collect(fixed: Path, target: Path, backup: Path | None) -> None:
         shutil.move(backup, fixed)
 
 
-def _previous_durations(results: Path) -> dict[str, float]:
+def _previous(results: Path) -> dict[str, t.Any]:
     previous = results / "summary.json"
-    if not previous.exists():
-        return {}
-    return dict(json.loads(previous.read_text()).get("durations_seconds", {}))
+    return dict(json.loads(previous.read_text())) if previous.exists() else {}
+
+
+def _previous_durations(results: Path) -> dict[str, float]:
+    return dict(_previous(results).get("durations_seconds", {}))
+
+
+def _previous_machine(results: Path) -> dict[str, t.Any]:
+    return dict(_previous(results).get("machine") or preflight())
 
 
 def _untracked(directory: Path) -> None:
@@ -178,6 +184,11 @@ def main() -> int:
         action=argparse.BooleanOptionalAction,
         help="rewrite the docs (default: full mode)",
     )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: rebuild summary, charts and docs from the results already there",
+    )
     args = parser.parse_args()
     results = args.results or (RESULTS / "quick" if args.quick else RESULTS)
     images = args.images or (results / "img" if args.quick else IMAGES)
@@ -191,29 +202,34 @@ def main() -> int:
     if args.quick and args.results is None:
         _untracked(results)
     started = time.monotonic()
-    machine = preflight()
+    machine = _previous_machine(results) if args.render_only else preflight()
     durations: dict[str, float] = {}
     failures: dict[str, str] = {}
     for bench in BENCHMARKS:
-        if bench.name in chosen:
+        if bench.name in chosen and not args.render_only:
             seconds, error = run_benchmark(
                 bench, quick=args.quick, latencies=args.latencies, results=results, logs=logs
             )
             durations[bench.name] = round(seconds, 1)
             if error is not None:
                 failures[bench.name] = error
-    if args.only:  # a partial re-run: keep the other benchmarks' durations from the last summary
+    partial = bool(args.only) or args.render_only
+    if partial:  # keep the durations of what did not run from the last summary
         durations = {**_previous_durations(results), **durations}
     collected = charts.load_results(results)
     summary: dict[str, t.Any] = {
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generated_at": _previous(results).get("generated_at")
+        if args.render_only
+        else dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",
-        "command": " ".join(["python -m bench.run_all", *sys.argv[1:]]),
+        "command": _previous(results).get("command", "python -m bench.run_all")
+        if args.render_only
+        else " ".join(["python -m bench.run_all", *sys.argv[1:]]),
         "machine": machine,
         "latencies_ms": [int(x) for x in args.latencies.split(",")],
         "durations_seconds": durations,
         "total_seconds": round(sum(durations.values()), 1)
-        if args.only
+        if partial
         else round(time.monotonic() - started, 1),
         "failures": failures,
         "headlines": headlines.extract(collected),

@@ -197,12 +197,12 @@ def segment_to_clevertap(
         def next_kill() -> Callable[[], bool]:
             # Kill once the tap has written a random share of the archive not yet done; records
             # stored or listed as uncertain are done (uncertain ones are never sent again).
-            uncertain = {
+            listed = {
                 line["record"].get("messageId")
                 for line in plugins.read_rejects(out, "target-clevertap")
             }
             stored = client.clevertap_stats()["uploads"]["distinct_event_fingerprints"]
-            covered = messages * min(1.0, (int(stored) + len(uncertain)) / len(tracks))
+            covered = messages * min(1.0, (int(stored) + len(listed)) / len(tracks))
             tap_progress.unlink(missing_ok=True)
             threshold = covered + rng.uniform(*KILL_SHARE) * (messages - covered)
             return kill_at(line_reached, threshold, interval=0.02)

@@ -48,14 +48,17 @@ class Attempt:
         return ANSI.sub("", "\n".join(text.splitlines()[-lines:]))
 
     def summary(self) -> dict[str, t.Any]:
-        """JSON-friendly view for the results file."""
-        return {
+        """JSON-friendly view for the results file (with the log tail of a run that failed)."""
+        view: dict[str, t.Any] = {
             "label": self.label,
             "exit_codes": self.exit_codes,
             "killed": self.killed,
             "seconds": round(self.seconds, 2),
             "states_emitted": self.states_emitted,
         }
+        if not self.killed and not self.succeeded:
+            view["error_tail"] = self.log_tail(lines=8)
+        return view
 
 
 class _StateReader(threading.Thread):
