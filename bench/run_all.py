@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 IMAGES = ROOT / "docs" / "img"
 BENCH_DOC = ROOT / "docs" / "benchmarks.md"
+README = ROOT / "README.md"
 RELIABILITY_DOC = ROOT / "docs" / "reliability.md"
 PYTHON = sys.executable
 
@@ -164,9 +165,11 @@ def _untracked(directory: Path) -> None:
 
 
 def render_docs(summary: dict[str, t.Any], images: Path) -> None:
-    """Rewrite the generated sections of docs/benchmarks.md and docs/reliability.md."""
+    """Rewrite the generated sections of README.md, docs/benchmarks.md and docs/reliability.md."""
     table = headlines.markdown(summary, images.relative_to(BENCH_DOC.parent))
     report.update_doc(BENCH_DOC, table, headlines.BEGIN, headlines.END)
+    readme = headlines.readme_markdown(summary, images.relative_to(README.parent))
+    report.update_doc(README, readme, headlines.README_BEGIN, headlines.README_END)
     if "reliability" in summary["results"]:
         report.update_doc(RELIABILITY_DOC, report.markdown(summary["results"]["reliability"]))
 
