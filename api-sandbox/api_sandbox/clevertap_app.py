@@ -1,12 +1,15 @@
 """The CleverTap emulator: routes plus the per-request pipeline every vendor endpoint shares.
 
 Pipeline: auth (401) -> concurrency family (429 beyond 3 export / 15 upload in flight) ->
-latency -> injected fault -> handler. Latency and slow faults count as in-flight time.
+latency -> injected fault -> handler -> sending the body. Latency, slow faults and the time a
+client takes to download the response all count as in-flight time: a slot is held until the
+last byte is handed to the socket, so slow downloads of big export pages keep it busy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 from email.utils import format_datetime
@@ -101,12 +104,33 @@ async def _guarded(
             return json_body(IN_PROGRESS)
         if fault == "slow":
             await asyncio.sleep(faults.slow_ms / 1000)
-        return await handler(request)
+        return await _sent(request, await handler(request), state)
     finally:
         if gate is not None:
             gate.leave()
         if chain is not None:
             state.chains_in_flight.discard(chain)
+
+
+def _stamp(response: web.StreamResponse, state: SandboxState) -> None:
+    """The Date header in the sandbox clock (which `set_today` moves)."""
+    response.headers["Date"] = format_datetime(state.clock.now().astimezone(UTC), usegmt=True)
+
+
+async def _sent(
+    request: web.Request, response: web.StreamResponse, state: SandboxState
+) -> web.StreamResponse:
+    """Send the whole response now, while the caller still holds its concurrency slot.
+
+    aiohttp would otherwise write the body after the middleware returned, i.e. after the slot
+    was freed. A client that disconnects mid-body just ends the request (aiohttp sees the
+    response as already finished).
+    """
+    _stamp(response, state)
+    with contextlib.suppress(ConnectionError):
+        await response.prepare(request)
+        await response.write_eof()
+    return response
 
 
 @web.middleware
@@ -128,7 +152,8 @@ async def clevertap_pipeline(request: web.Request, handler: Handler) -> web.Stre
         # The connection is already aborted: aiohttp fails to write this, quietly.
         return web.Response(status=500)
     traffic.requests.count(endpoint, response.status)
-    response.headers["Date"] = format_datetime(state.clock.now().astimezone(UTC), usegmt=True)
+    if not response.prepared:
+        _stamp(response, state)
     return response
 
 

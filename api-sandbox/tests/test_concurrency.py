@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import orjson
 import requests
 
 AUTH = {"X-CleverTap-Account-Id": "SANDBOX-ACCOUNT", "X-CleverTap-Passcode": "sandbox-passcode"}
@@ -94,3 +96,56 @@ def test_concurrent_pages_of_one_chain_answer_in_progress(
     assert bodies[0] == {"status": "fail", "code": 2, "error": "Request still in progress"}
     assert bodies[1]["records"]
     assert sandbox_client.clevertap_stats()["cursors"]["chain_overlaps"] == 1
+
+
+def _slow_reader(base: str, cursor: str) -> socket.socket:
+    """A client that asks for a page and does not read it yet (a tiny receive window)."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(60)
+    sock.connect((host, int(port)))
+    headers = "".join(f"{key}: {value}\r\n" for key, value in AUTH.items())
+    sock.sendall(
+        f"GET /1/events.json?cursor={cursor}&batch_size=5000 HTTP/1.1\r\nHost: {host}\r\n"
+        f"{headers}Connection: close\r\n\r\n".encode()
+    )
+    return sock
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(1 << 20):
+        chunks.append(chunk)
+    sock.close()
+    return b"".join(chunks)
+
+
+def test_a_slot_stays_taken_while_a_big_page_is_downloaded(sandbox_factory: Any) -> None:
+    """Three clients downloading ~10 MB pages slowly: a fourth export-family request gets 429."""
+    big = sandbox_factory(days=1, events_per_day=1500, profiles=300)
+    url = big.clevertap_url
+    query = {"event_name": "App Launched", "from": YESTERDAY, "to": YESTERDAY}
+    cursors = [
+        requests.post(
+            url + "/1/events.json?batch_size=5000", headers=AUTH, json=query, timeout=30
+        ).json()["cursor"]
+        for _ in range(3)
+    ]
+    readers = [_slow_reader(url, cursor) for cursor in cursors]
+    for sock in readers:  # the status line arrives once the body is being sent
+        assert sock.recv(12) == b"HTTP/1.1 200"
+    assert big.client.clevertap_stats()["in_flight"]["export"] == 3
+    fourth = requests.post(url + "/1/now.json", headers=AUTH, json={}, timeout=30)
+    assert fourth.status_code == 429
+    assert fourth.json() == TOO_MANY
+    bodies = [_read_all(sock) for sock in readers]
+    for body in bodies:
+        assert len(body) > 8_000_000, "pages must outgrow the socket buffers"
+        page = orjson.loads(body.split(b"\r\n\r\n", 1)[1])
+        assert len(page["records"]) > 900
+    stats = big.client.clevertap_stats()
+    assert stats["in_flight"]["export"] == 0
+    assert stats["concurrency_rejections"]["export"] == 1
+    after = requests.post(url + "/1/now.json", headers=AUTH, json={}, timeout=30)
+    assert after.status_code == 200
