@@ -2,6 +2,10 @@
 
 Messages follow the observed texts ("Profile data is incorrect. Email is not valid.") and end
 with "Skipped record number : N", N being the 1-based position in `d`.
+
+Length limits are measured the way §4.4 states them: event property names in characters,
+event values in UTF-8 bytes, profile keys and scalar values in UTF-8 bytes (the docs say
+"bytes/characters": bytes is the stricter reading), multi-value items in characters.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from api_sandbox.catalog import RESTRICTED_UPLOAD_EVENTS
 IDENTITY_KEYS = ("identity", "objectId", "FBID", "GPID")
 OPERATIONS = ("$add", "$remove", "$incr", "$decr")
 MAX_KEY_LENGTH = 120
-MAX_VALUE_LENGTH = 512
+MAX_VALUE_BYTES = 512
+MAX_MULTI_VALUE_ITEM_LENGTH = 512
 MAX_PROFILE_KEYS = 256
 MAX_MULTI_VALUES = 100
 # Anything above this is not epoch seconds (it is year 5138): milliseconds sent by mistake.
@@ -65,8 +70,12 @@ def _is_scalar(value: object) -> bool:
     return value.__class__ in SCALARS
 
 
-def _too_long(value: object) -> bool:
-    return isinstance(value, str) and len(value) > MAX_VALUE_LENGTH
+def _utf8_length(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _too_many_bytes(value: object) -> bool:
+    return isinstance(value, str) and _utf8_length(value) > MAX_VALUE_BYTES
 
 
 def _identity_error(record: dict[str, Any]) -> RecordError | None:
@@ -117,10 +126,10 @@ def _event_error(record: dict[str, Any], limits: UploadLimits) -> RecordError | 
                 512, f"Event data is incorrect. Property name longer than 120 characters : {key}."
             )
         if value.__class__ in SCALARS:
-            if _too_long(value):
+            if _too_many_bytes(value):
                 return RecordError(
                     512,
-                    f"Event data is incorrect. Value longer than 512 characters for field : {key}.",
+                    f"Event data is incorrect. Value longer than 512 bytes for field : {key}.",
                 )
             continue
         if key == "Items" and name == "Charged":
@@ -189,15 +198,14 @@ def _profile_value_error(key: str, value: object, limits: UploadLimits) -> Recor
                 555,
                 f"Profile data is incorrect. Multi-value field must be a list of strings : {key}.",
             )
-        if any(_too_long(item) for item in value):
+        if any(isinstance(item, str) and len(item) > MAX_MULTI_VALUE_ITEM_LENGTH for item in value):
             return RecordError(
-                555, f"Profile data is incorrect. Value longer than 512 characters : {key}."
+                555,
+                f"Profile data is incorrect. Multi-value item longer than 512 characters : {key}.",
             )
         return None
-    if _too_long(value):
-        return RecordError(
-            555, f"Profile data is incorrect. Value longer than 512 characters : {key}."
-        )
+    if _too_many_bytes(value):
+        return RecordError(555, f"Profile data is incorrect. Value longer than 512 bytes : {key}.")
     return _standard_field_error(key, value)
 
 
@@ -210,9 +218,9 @@ def _profile_error(record: dict[str, Any], limits: UploadLimits) -> RecordError 
             555, f"Profile data is incorrect. More than {MAX_PROFILE_KEYS} profile properties. "
         )
     for key, value in data.items():
-        if len(key) > MAX_KEY_LENGTH:
+        if _utf8_length(key) > MAX_KEY_LENGTH:
             return RecordError(
-                555, f"Profile data is incorrect. Property name longer than 120 characters : {key}."
+                555, f"Profile data is incorrect. Property name longer than 120 bytes : {key}."
             )
         error = _profile_value_error(key, value, limits)
         if error:

@@ -41,6 +41,8 @@ INVALID = [
     (512, event(evtName="Charged", evtData={"Items": [{"Name": {"nested": 1}}]})),
     (512, event(evtData={"k" * 121: 1})),
     (512, event(evtData={"note": "x" * 513})),
+    (512, event(evtData={"note": "é" * 300})),  # 300 characters, 600 bytes
+    (512, event(evtData={"note": "€" * 171})),  # 171 characters, 513 bytes
     (513, event(evtName="App Launched")),
     (513, event(evtName="notification clicked")),
     (513, event(evtName="UTM Visited")),
@@ -69,6 +71,9 @@ INVALID = [
     (526, event(identity=..., objectId=12345)),
     (555, profile({"k" * 121: 1})),
     (555, profile({"Bio": "x" * 513})),
+    (555, profile({"Bio": "é" * 300})),  # 600 bytes
+    (555, profile({"é" * 61: 1})),  # a 61-character key of 122 bytes
+    (555, profile({"Tags": ["x" * 513]})),
     (555, profile({"address": {"city": "Pune"}})),
 ]
 
@@ -104,9 +109,11 @@ VALID = [
     event(identity=12345),
     event(evtData={f"p{i}": i for i in range(100)}),
     event(evtData={"When": "$D_1700000000", "k" * 120: "x" * 512}),
+    event(evtData={"é" * 120: "é" * 256}),  # keys count characters; 512 bytes of value
     profile({"Email": "jack@example.com", "Phone": "+14155551234", "Gender": "F"}),
     profile({"Employed": "Y", "Education": "Graduate", "Married": "N", "Age": 33}),
     profile({"Interests": ["tea", "coffee"], "MSG-sms": False, "DOB": "$D_631152000"}),
+    profile({"é" * 60: "é" * 256, "Tags": ["é" * 512]}),  # 120-byte key, 512 bytes; item chars
     profile({"points": {"$incr": 5}, "tags": {"$add": ["vip"]}}),
     profile(data=...),
 ]
@@ -115,7 +122,7 @@ VALID = [
 def test_valid_records_are_processed(clevertap: Any, sandbox_client: Any) -> None:
     body = clevertap.upload(VALID).json()
     assert body == {"status": "success", "processed": len(VALID), "unprocessed": []}
-    assert len(sandbox_client.clevertap_uploaded_events()) == 8
+    assert len(sandbox_client.clevertap_uploaded_events()) == 9
 
 
 def test_record_numbers_are_one_based_positions(clevertap: Any) -> None:
@@ -239,3 +246,13 @@ def test_property_limit_and_nested_objects_are_settings(
     assert body["unprocessed"][0]["code"] == 522
     nested = client.upload([event(evtData={"a": {"b": 1}}), profile({"c": {"d": 2}})]).json()
     assert nested == {"status": "success", "processed": 2, "unprocessed": []}
+
+
+def test_byte_limits_name_the_field_and_the_unit(clevertap: Any) -> None:
+    records = [event(evtData={"note": "é" * 300}), profile({"Bio": "é" * 300})]
+    body = clevertap.upload(records).json()
+    assert [u["error"] for u in body["unprocessed"]] == [
+        "Event data is incorrect. Value longer than 512 bytes for field : note."
+        "Skipped record number : 1",
+        "Profile data is incorrect. Value longer than 512 bytes : Bio.Skipped record number : 2",
+    ]
