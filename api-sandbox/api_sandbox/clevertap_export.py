@@ -187,14 +187,18 @@ def _seeded_count(state: SandboxState, cursor: CursorState, day: date, snapshot:
     return state.history.visible_count(cursor.event_index, day, snapshot)
 
 
+def event_name_of(state: SandboxState, index: int) -> str | None:
+    """The name behind an event index (catalogue first, then names only uploads created)."""
+    catalogue = len(EVENTS)
+    if index < catalogue:
+        return EVENTS[index].name
+    names = state.uploads.uploaded_event_names
+    return names[index - catalogue] if index - catalogue < len(names) else None
+
+
 def _uploaded_records(state: SandboxState, cursor: CursorState, day: date) -> list[bytes]:
     """Export records of the events received through /1/upload for this event and day."""
-    index = cursor.event_index
-    catalogue = len(EVENTS)
-    name = EVENTS[index].name if index < catalogue else None
-    if name is None:
-        names = state.uploads.uploaded_event_names
-        name = names[index - catalogue] if index - catalogue < len(names) else None
+    name = event_name_of(state, cursor.event_index)
     if name is None:
         return []
     keep = _compiled(cursor.filters)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 
 from api_sandbox.catalog import EVENTS, PROFILE_PROPS
@@ -20,12 +21,14 @@ from api_sandbox.clevertap_export import (
     QueryRejected,
     date_window,
     event_index_of,
+    event_name_of,
     fail,
     filters_of,
 )
 from api_sandbox.clock import parse_yyyymmdd
 from api_sandbox.http_common import STATE, json_body, parse_object, query_params
 from api_sandbox.prng import key64
+from api_sandbox.upload_rules import IDENTITY_KEYS
 
 if TYPE_CHECKING:
     from api_sandbox.cql import Predicate
@@ -116,27 +119,62 @@ async def profile_by_id(request: web.Request) -> web.Response:
     return json_body({"status": "success", "record": record})
 
 
-def _window_records(
-    state: SandboxState, event_index: int, first: date, last: date, keep: Predicate | None
-) -> Any:
+# A profile behind an event: a seeded profile's index, or the (id key, value) of an uploader
+# unknown to the seed.
+ProfileRef = int | tuple[str, str]
+WindowEvent = tuple[date, ProfileRef, str, dict[str, Any]]
+
+
+def _uploader(state: SandboxState, stored: dict[str, Any]) -> ProfileRef:
+    """Who raised an uploaded event: the seeded profile with that identity/objectId if any."""
+    key = next(k for k in IDENTITY_KEYS if k in stored)
+    value = str(stored[key])
+    seeded = None
+    if key == "identity":
+        seeded = state.profiles.find(identity=value)
+    elif key == "objectId":
+        seeded = state.profiles.find(object_id=value)
+    return (key, value) if seeded is None else seeded
+
+
+def _window_events(
+    state: SandboxState, index: int, first: date, last: date, keep: Predicate | None
+) -> Iterator[WindowEvent]:
+    """Every event an events export of the window returns: seeded ones, then uploaded ones.
+
+    Yields (local day, profile, session source, event_props); uploaded events have no session.
+    """
+    seeded = index < len(EVENTS)
+    name = event_name_of(state, index)
+    today = state.clock.today
     for day in state.history.window_days(first, last):
-        for record in state.history.records_of(event_index, day, state.clock.today):
-            if keep is None or keep(record[3]):
-                yield day, record
+        if seeded:
+            for profile, _, source, props in state.history.records_of(index, day, today):
+                if keep is None or keep(props):
+                    yield day, profile, source, props
+        for raw in state.uploads.events_on(name or "", day.toordinal()):
+            stored = orjson.loads(raw)
+            props = stored.get("evtData") or {}
+            if keep is None or keep(props):
+                yield day, _uploader(state, stored), "", props
 
 
 def _count(state: SandboxState, query: dict[str, Any], profiles: bool) -> int:
-    index = event_index_of(query, exportable=False)
+    index = event_index_of(query, exportable=False, state=state)
     first, last = date_window(state, query, allow_future=False)
     keep, _ = filters_of(query)
     if profiles:
-        return len(state.history.profile_set(index, first, last, state.clock.today, keep))
-    if keep is None:
+        return len(
+            {profile for _, profile, _, _ in _window_events(state, index, first, last, keep)}
+        )
+    if keep is None and index < len(EVENTS):
+        name = EVENTS[index].name
         return sum(
             state.history.visible_count(index, day, state.clock.today)
+            + len(state.uploads.events_on(name, day.toordinal()))
             for day in state.history.window_days(first, last)
         )
-    return sum(1 for _ in _window_records(state, index, first, last, keep))
+    return sum(1 for _ in _window_events(state, index, first, last, keep))
 
 
 def _period(day: date, trend_type: str) -> str:
@@ -149,7 +187,7 @@ def _period(day: date, trend_type: str) -> str:
 
 
 def _trends(state: SandboxState, query: dict[str, Any]) -> dict[str, Any]:
-    index = event_index_of(query, exportable=False)
+    index = event_index_of(query, exportable=False, state=state)
     first, last = date_window(state, query, allow_future=False)
     keep, _ = filters_of(query)
     groups = query.get("groups")
@@ -164,10 +202,10 @@ def _trends(state: SandboxState, query: dict[str, Any]) -> dict[str, Any]:
     for name, group in groups.items():
         trend_type = group["trend_type"]
         totals: dict[str, float] = {}
-        people: defaultdict[str, set[int]] = defaultdict(set)
+        people: defaultdict[str, set[ProfileRef]] = defaultdict(set)
         for day in state.history.window_days(first, last):
             totals.setdefault(_period(day, trend_type), 0)
-        for day, (profile, _, _, props) in _window_records(state, index, first, last, keep):
+        for day, profile, _, props in _window_events(state, index, first, last, keep):
             period = _period(day, trend_type)
             if unique:
                 people[period].add(profile)
@@ -186,17 +224,29 @@ def _trends(state: SandboxState, query: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _top_value(
-    state: SandboxState, property_type: str, name: str, record: tuple[int, int, str, dict[str, Any]]
-) -> object:
-    profile, _, source, props = record
+def _profile_field(state: SandboxState, profile: ProfileRef, name: str) -> object:
+    """A profile property as CleverTap knows it now: uploaded values win over seeded ones."""
+    if isinstance(profile, int):
+        seeded = state.profiles.profile(profile)
+        uploaded = (
+            state.uploads.find_profile("identity", seeded.identity) if seeded.identity else None
+        )
+        if uploaded is not None and name in uploaded["profileData"]:
+            return uploaded["profileData"][name]
+        return seeded.profile_data.get(name)
+    uploaded = state.uploads.find_profile(*profile)
+    return None if uploaded is None else uploaded["profileData"].get(name)
+
+
+def _top_value(state: SandboxState, property_type: str, name: str, event: WindowEvent) -> object:
+    _, profile, source, props = event
     if property_type == "event_properties":
         return props.get(name)
     if property_type == "session_properties":
-        return source if name == "session_source" else None
+        return source if name == "session_source" and source else None
     if property_type == "profile_fields":
-        return state.profiles.profile(profile).profile_data.get(name)
-    if property_type in ("app_fields", "technographics"):
+        return _profile_field(state, profile, name)
+    if property_type in ("app_fields", "technographics") and isinstance(profile, int):
         attribute = DEVICE_FIELDS.get(name.lower())
         if attribute:
             return getattr(state.profiles.profile(profile).devices[0], attribute)
@@ -204,7 +254,7 @@ def _top_value(
 
 
 def _top(state: SandboxState, query: dict[str, Any]) -> dict[str, Any]:
-    index = event_index_of(query, exportable=False)
+    index = event_index_of(query, exportable=False, state=state)
     first, last = date_window(state, query, allow_future=False)
     keep, _ = filters_of(query)
     groups = query.get("groups")
@@ -217,9 +267,9 @@ def _top(state: SandboxState, query: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(group.get("name"), str):
             raise fail(f"Mandatory parameter missing: name of group {group_name!r}")
         counters[group_name] = Counter()
-    for _, record in _window_records(state, index, first, last, keep):
+    for event in _window_events(state, index, first, last, keep):
         for group_name, group in groups.items():
-            value = _top_value(state, group["property_type"], group["name"], record)
+            value = _top_value(state, group["property_type"], group["name"], event)
             if value is None or isinstance(value, list | dict):
                 continue
             text = ("True" if value else "False") if isinstance(value, bool) else str(value)
