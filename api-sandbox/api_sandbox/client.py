@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 FAULT_OPTIONS = {
     "fault_5xx": "5xx",
@@ -133,6 +136,20 @@ class SandboxClient:
             **{"from": _day(from_day), "to": _day(to_day)},
         )
         return int(result["count"])
+
+    def seed_profile_object_ids(
+        self, event_names: Sequence[str], from_day: date | int | str, to_day: date | int | str
+    ) -> set[str]:
+        """The objectIds of everyone who did any of these events in the window (profiles exports).
+
+        The objectId is the top-level one, or `platformInfo[0].objectId` when a record has none.
+        """
+        result = self._get(
+            "seed/profile-object-ids",
+            event_name=list(event_names),
+            **{"from": _day(from_day), "to": _day(to_day)},
+        )
+        return set(result["object_ids"])
 
     def clevertap_stats(self) -> dict[str, Any]:
         """Requests by endpoint and status, 429s, max concurrency per family, cursors, uploads."""

@@ -170,6 +170,31 @@ async def profile_count(request: web.Request) -> web.Response:
     return _ok({"event_name": EVENTS[index].name, "count": len(members)})
 
 
+async def profile_object_ids(request: web.Request) -> web.Response:
+    """The objectIds of the profiles who did any of the events in the window, as exports show.
+
+    A profile's objectId is its primary device's id: the top-level `objectId` of a profiles
+    export record, or `platformInfo[0].objectId` when the record has none.
+    """
+    state = request.app[STATE]
+    names = request.rel_url.query.getall("event_name", [])
+    params = query_params(request)
+    first, last = parse_yyyymmdd(params.get("from")), parse_yyyymmdd(params.get("to"))
+    unknown = [name for name in names if name not in EVENT_INDEX]
+    if not names or unknown or first is None or last is None:
+        return _bad(
+            "event_name (one or more seeded events, repeated), from and to (YYYYMMDD) are "
+            f"required; unknown events: {unknown}"
+        )
+    members: set[int] = set()
+    for name in names:
+        members.update(
+            state.history.profile_set(EVENT_INDEX[name], first, last, state.clock.today, None)
+        )
+    ids = sorted(state.profiles.profile(index).object_id for index in members)
+    return _ok({"event_names": names, "object_ids": ids, "count": len(ids)})
+
+
 async def clevertap_stats(request: web.Request) -> web.Response:
     """Requests by endpoint and status, 429s, concurrency peaks, cursors, faults, uploads."""
     state = request.app[STATE]
@@ -241,6 +266,7 @@ def add_inspection_routes(app: web.Application) -> None:
     router.add_post("/_sandbox/faults", set_faults)
     router.add_get("/_sandbox/seed/summary", summary)
     router.add_get("/_sandbox/seed/profile-count", profile_count)
+    router.add_get("/_sandbox/seed/profile-object-ids", profile_object_ids)
     router.add_get("/_sandbox/clevertap/stats", clevertap_stats)
     router.add_get("/_sandbox/clevertap/events", clevertap_events)
     router.add_get("/_sandbox/clevertap/profiles", clevertap_profiles)

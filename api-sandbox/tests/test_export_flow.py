@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import requests
 
 if TYPE_CHECKING:
     from api_sandbox import SandboxProcess
@@ -110,6 +111,22 @@ def test_profiles_export_follows_the_same_contract(
     assert pages[-1] == {"status": "success"}
     records = [r for page in pages for r in page.get("records", [])]
     assert len(records) == sandbox_client.seed_profile_count("Charged", FIRST_DAY, YESTERDAY)
+
+
+def test_profile_object_ids_are_those_of_the_profiles_exports(
+    clevertap: CleverTap, sandbox_client: Any
+) -> None:
+    exported: set[str] = set()
+    for event in ("Search", "Signed Up"):
+        for record in clevertap.export(event, 20261110, 20261114, stream="profiles"):
+            exported.add(record.get("objectId") or record["platformInfo"][0]["objectId"])
+    truth = sandbox_client.seed_profile_object_ids(["Search", "Signed Up"], 20261110, 20261114)
+    assert truth == exported
+    search = sandbox_client.seed_profile_object_ids(["Search"], 20261110, 20261114)
+    assert search < truth, "the union is wider than one event"
+    assert len(search) == sandbox_client.seed_profile_count("Search", 20261110, 20261114)
+    with pytest.raises(requests.HTTPError):
+        sandbox_client.seed_profile_object_ids(["No Such Event"], 20261110, 20261114)
 
 
 def test_big_partition_pages_of_4991(sandbox_factory: Any, caller_for: Any) -> None:

@@ -65,4 +65,6 @@ def test_profiles_export_pages(sandbox, sandbox_client):
     pages = list(client.export_pages("profiles", "Charged", FIRST_DAY, LAST_DAY))
     records = [r for page in pages for r in orjson.loads(page)["records"]]
     assert len(records) == summary["profiles"]["by_event"]["Charged"]
+    ids = {r.get("objectId") or r["platformInfo"][0]["objectId"] for r in records}
+    assert ids == sandbox_client.seed_profile_object_ids(["Charged"], FIRST_DAY, LAST_DAY)
     assert len(pages) > 1
