@@ -22,6 +22,12 @@ SDK internals used here, and only here (singer-sdk 0.54 has no public hook for t
   how often the SDK drains and emits STATE while input keeps coming (5 minutes by default).
 * The direct path calls the SDK's own ``Target._handle_max_record_age`` and
   ``Sink._remove_sdc_metadata_from_record``, as its path does.
+* ``Target._handle_termination`` (SIGTERM/SIGINT) is replaced: the SDK drains and emits STATE
+  and exits 0, but a batch the interrupted main thread was handing to a lane is in no sink then,
+  so that STATE could pass records never sent. Ours lets the batches already queued finish, emits
+  no STATE and exits 128 + the signal number; a re-run resumes from the last STATE.
+* ``Target._write_state_message`` emits nothing in ``dry_run``: nothing was stored, so a bookmark
+  must not move.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from connector_common.target_settings import common_setting_errors
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
+    from types import FrameType
 
     from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
     from singer_sdk.plugin_base import _ConfigInput
@@ -185,6 +192,14 @@ class DeliveryTarget(Target):
     def before_send(self, items: Sequence[Item]) -> None:
         """Called right before a batch goes out (the CleverTap journal marks it pending)."""
 
+    def on_unsent(self, items: Sequence[Item]) -> None:
+        """Called when a batch failed for good without ever reaching the vendor."""
+
+    def unsafe_to_resend(self, items: Sequence[Item]) -> list[int]:
+        """Indices of items a repeat could double, after a send that got no answer (none)."""
+        _ = items
+        return []
+
     def extra_summary(self) -> dict[str, t.Any]:
         """Target-specific numbers for the run summary."""
         return {}
@@ -249,6 +264,8 @@ class DeliveryTarget(Target):
                 on_delivered=self.on_delivered,
                 on_rejected=self._vendor_rejected,
                 before_send=self.before_send,
+                on_unsent=self.on_unsent,
+                unsafe_to_resend=self.unsafe_to_resend,
                 retry=RetryPolicy(max_retries=int(self.config.get("max_retries", 10))),
                 timeout=float(self.config.get("request_timeout", 60)),
                 logger=self.logger,
@@ -320,6 +337,27 @@ class DeliveryTarget(Target):
         self._raise_if_rejected()
 
     # -- end of run ----------------------------------------------------------------------------
+
+    def _write_state_message(self, state: dict[str, t.Any]) -> None:
+        """Emit STATE, except in a dry run (see the module docstring)."""
+        if self.config.get("dry_run"):
+            self.logger.info("dry_run: STATE not emitted (nothing was stored)")
+            return
+        super()._write_state_message(state)
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """Stop on SIGTERM/SIGINT without emitting STATE (see the module docstring)."""
+        _ = frame
+        self.logger.warning(
+            "Received signal %d: letting the uploads already queued finish, then stopping "
+            "without emitting STATE. Re-run to resume from the last STATE.",
+            signum,
+        )
+        if self._engine is not None and not self._engine.settle_queued(
+            timeout=2 * float(self.config.get("request_timeout", 60))
+        ):
+            self.logger.warning("Uploads still in flight at exit: their outcome is unknown.")
+        raise SystemExit(128 + signum)
 
     def process_endofpipe(self) -> None:
         """Drain (the SDK emits the final STATE after our checkpoint), then report."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import socket
+import sys
 import struct
 import threading
 import typing as t
@@ -34,6 +35,14 @@ class ReceivedRequest:
     body: bytes
 
 
+class _QuietHTTPServer(ThreadingHTTPServer):
+    """A client that gave up (timeout, reset) is a scripted scenario, not an error to print."""
+
+    def handle_error(self, request: t.Any, client_address: t.Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class ScriptedHTTPServer:
     """Answers every request with ``script(request)``; thread-safe, one thread per connection."""
 
@@ -44,7 +53,7 @@ class ScriptedHTTPServer:
         self.max_in_flight = 0
         self.lock = threading.Lock()
         handler = _handler_for(self)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _QuietHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()

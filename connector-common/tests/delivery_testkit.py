@@ -65,10 +65,15 @@ class JsonTransport:
     max_items = 1000
 
     def __init__(
-        self, url: str, max_bytes: int = 1_000_000, retry_count_header: str | None = None
+        self,
+        url: str,
+        max_bytes: int = 1_000_000,
+        retry_count_header: str | None = None,
+        timeout: float = 5.0,
     ) -> None:
         self.url = url
         self.max_bytes = max_bytes
+        self.timeout = timeout
         if retry_count_header:
             self.retry_count_header = retry_count_header
 
@@ -79,7 +84,7 @@ class JsonTransport:
     def send(
         self, session: requests.Session, body: bytes, headers: dict[str, str]
     ) -> requests.Response:
-        return session.post(self.url, data=body, headers=headers, timeout=5)
+        return session.post(self.url, data=body, headers=headers, timeout=self.timeout)
 
     def read_answer(self, response: requests.Response, items: t.Sequence[Item]) -> BatchAnswer:
         if response.status_code == 200:
@@ -119,7 +124,10 @@ def run_engine(server: ScriptedServer, items: list[Item], **kwargs: t.Any) -> di
     delivered: list[int] = []
     rejected: list[tuple[int, str]] = []
     transport = JsonTransport(
-        server.url, kwargs.pop("max_bytes", 1_000_000), kwargs.pop("retry_count_header", None)
+        server.url,
+        kwargs.pop("max_bytes", 1_000_000),
+        kwargs.pop("retry_count_header", None),
+        kwargs.pop("request_timeout", 5.0),
     )
     engine = DeliveryEngine(
         transport,

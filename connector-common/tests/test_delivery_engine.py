@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import tracemalloc
 
@@ -199,3 +200,72 @@ def test_lanes_first_batches_are_staggered_then_full(server_factory) -> None:
     sizes = sorted(len(batch) for batch in server.received)
     # 5 + 10 + 15 + 20 first, then full batches of 20, and what is left at the end (10)
     assert sizes == [5, 10, 10, 15, *[20] * 8]
+
+
+def test_a_send_without_answer_is_not_repeated_for_items_a_repeat_could_double(
+    server_factory,
+) -> None:
+    def slow_first_attempt(items: list[dict], attempt: int) -> tuple[int, dict, dict]:
+        if len(items) == 6:
+            time.sleep(0.6)  # longer than the client waits: stored, but the answer is lost
+        return 200, {}, {}
+
+    server = server_factory(slow_first_attempt)
+    result = run_engine(
+        server,
+        make_items(6),
+        batch_items=6,
+        max_concurrency=1,
+        request_timeout=0.2,
+        unsafe_to_resend=lambda items: [i for i, it in enumerate(items) if it.record["n"] % 2 == 0],
+    )
+    assert sorted(result["rejected"]) == [(0, "delivery_uncertain"), (2, "delivery_uncertain"),
+                                          (4, "delivery_uncertain")]  # fmt: skip
+    assert sorted(result["delivered"]) == [1, 3, 5]
+    time.sleep(0.8)  # the server finishes storing the first attempt it was slow to answer
+    received = server.delivered_numbers()
+    assert sorted(n for n in received if n % 2 == 0) == [0, 2, 4]  # each sent once only
+    assert sorted(n for n in received if n % 2) == [1, 1, 3, 3, 5, 5]  # safe to repeat
+
+
+def test_a_send_without_answer_is_retried_when_a_repeat_is_safe(server_factory) -> None:
+    def slow_first_attempt(items: list[dict], attempt: int) -> tuple[int, dict, dict]:
+        if attempt == 1:
+            time.sleep(0.6)
+        return 200, {}, {}
+
+    server = server_factory(slow_first_attempt)
+    result = run_engine(server, make_items(4), batch_items=4, max_concurrency=1,
+                        request_timeout=0.2, unsafe_to_resend=lambda items: [])  # fmt: skip
+    assert result["rejected"] == []
+    assert sorted(result["delivered"]) == [0, 1, 2, 3]
+
+
+def test_a_batch_that_never_reached_the_server_is_reported_unsent() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/batch"
+    unsent: list[int] = []
+    engine = DeliveryEngine(
+        JsonTransport(url, timeout=1.0),
+        max_concurrency=1,
+        batch_items=3,
+        retry=RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.02),
+        on_unsent=lambda items: unsent.extend(i.record["n"] for i in items),
+    )
+    try:
+        for item in make_items(3):
+            engine.submit(item)
+        with pytest.raises(DeliveryError, match="not delivered after 3 attempt"):
+            engine.wait_idle()
+    finally:
+        engine.close()
+    assert unsent == [0, 1, 2]
+
+
+def test_a_batch_the_server_answered_is_not_reported_unsent(server_factory) -> None:
+    server = server_factory(lambda items, attempt: (503, {}, {}))
+    unsent: list[int] = []
+    with pytest.raises(DeliveryError):
+        run_engine(server, make_items(3), on_unsent=lambda items: unsent.extend([1]))
+    assert unsent == []

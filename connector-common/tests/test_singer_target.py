@@ -388,3 +388,17 @@ def test_the_engine_sends_batches_while_input_is_read(config) -> None:
         target.listen(t.cast("t.IO[str]", lines()))
     assert set(range(30)) <= set(seen_during_input)
     assert sorted(server.delivered_numbers()) == list(range(40))
+
+
+@pytest.mark.parametrize(("dry_run", "expected"), [(True, []), (False, [{"done": 2}])])
+def test_a_dry_run_emits_no_state_so_no_bookmark_moves(config, dry_run, expected) -> None:
+    result = run(
+        settings(config, dry_run=dry_run),
+        [
+            schema_line(),
+            record_line({"n": 1}),
+            record_line({"n": 2}),
+            {"type": "STATE", "value": {"done": 2}},
+        ],
+    )
+    assert result.states == expected

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connector_common.delivery import UNCERTAIN_RULE
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -40,6 +42,17 @@ INVALID_EMPLOYED = Rule("invalid_employed", 517, "Employed is Y or N (booleans, 
 INVALID_EDUCATION = Rule("invalid_education", 518, "Education is School, College or Graduate")
 INVALID_MARRIED = Rule("invalid_married", 519, "Married is Y or N (booleans, yes/no converted)")
 INVALID_AGE = Rule("invalid_age", 520, "Age is a whole number from 0 to 150")
+INVALID_DOB = Rule(
+    "invalid_dob",
+    None,
+    "DOB is a date: an ISO 8601 date or date-time, or $D_<epoch seconds> (other text would be "
+    "stored as text, not as a date)",
+)
+INVALID_SUBSCRIPTION = Rule(
+    "invalid_subscription_flag",
+    None,
+    "MSG-email, MSG-push, MSG-sms and MSG-whatsapp are booleans (true/false, not text)",
+)
 TOO_MANY_PROPERTIES = Rule(
     "too_many_properties",
     522,
@@ -65,9 +78,10 @@ UNSUPPORTED_MESSAGE = Rule(
     "unsupported_message_type", None, "a Segment message is identify/track/page/screen/alias"
 )
 DELIVERY_UNCERTAIN = Rule(
-    "delivery_uncertain",
+    UNCERTAIN_RULE,
     None,
-    "the record was not in flight when an earlier run was killed (journal_uncertain: reject)",
+    "the record was not in flight when a run was killed or a request got no answer "
+    "(journal_uncertain: reject)",
 )
 
 # Only CleverTap can tell (account schema, server state).
@@ -95,6 +109,8 @@ ALL_RULES: tuple[Rule, ...] = (
     INVALID_EDUCATION,
     INVALID_MARRIED,
     INVALID_AGE,
+    INVALID_DOB,
+    INVALID_SUBSCRIPTION,
     TOO_MANY_PROPERTIES,
     MISSING_IDENTITY,
     INVALID_TIMESTAMP,

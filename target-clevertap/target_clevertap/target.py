@@ -187,9 +187,19 @@ class TargetCleverTap(DeliveryTarget):
             self._journal.mark_delivered(sends, len(sends))
 
     def on_vendor_rejected(self, item: Item, rejection: Rejection) -> None:
-        """CleverTap refused the record: forget it in the journal."""
-        _ = rejection
-        self._forget([item])
+        """CleverTap refused the record: forget it in the journal (not if it may have it)."""
+        if rejection.rule != DELIVERY_UNCERTAIN.name:
+            self._forget([item])
+
+    def on_unsent(self, items: Sequence[Item]) -> None:
+        """The batch never reached CleverTap: a re-run may send it without risk of a double."""
+        self._forget(items)
+
+    def unsafe_to_resend(self, items: Sequence[Item]) -> list[int]:
+        """After a send with no answer: the journaled events, unless journal_uncertain is resend."""
+        if self._journal is None or self.config.get("journal_uncertain", "reject") == "resend":
+            return []
+        return [i for i, item in enumerate(items) if "fingerprint" in item.meta]
 
     def _forget(self, items: Sequence[Item]) -> None:
         """CleverTap did not store these: a later run may send them without risk of a double."""

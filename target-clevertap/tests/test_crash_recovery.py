@@ -28,7 +28,9 @@ def _stored(client) -> list[int]:
     return [e["evtData"]["n"] for e in client.clevertap_uploaded_events()]
 
 
-def _prepare(sandbox_factory, files, tmp_path) -> tuple[t.Any, dict, list[str]]:
+def _prepare(
+    sandbox_factory, files, tmp_path, state_every: int = 0
+) -> tuple[t.Any, dict, list[str]]:
     process = sandbox_factory(latency_ms=250)
     config = config_for(
         process,
@@ -36,6 +38,7 @@ def _prepare(sandbox_factory, files, tmp_path) -> tuple[t.Any, dict, list[str]]:
         stream_mappings={"pings": {"kind": "event", "identity": "user", "event_name": "Ping"}},
         batch_size_rows=200,
         max_concurrency=5,
+        **({"state_interval_seconds": 1} if state_every else {}),
     )
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
@@ -44,22 +47,41 @@ def _prepare(sandbox_factory, files, tmp_path) -> tuple[t.Any, dict, list[str]]:
         singer_text(
             [
                 schema("pings", {"user": {}, "n": {}}, ["n"]),
-                *(record("pings", {"user": f"u-{n % 500}", "n": n}) for n in range(COUNT)),
+                *(
+                    message
+                    for n in range(COUNT)
+                    for message in (
+                        record("pings", {"user": f"u-{n % 500}", "n": n}),
+                        *(
+                            [{"type": "STATE", "value": {"upto": n + 1}}]
+                            if state_every and (n + 1) % state_every == 0
+                            else []
+                        ),
+                    )
+                ),
             ]
         )
     )
     return process, config, [TARGET, "--config", str(config_path), "--input", str(input_path)]
 
 
-def _kill_mid_run(process, command: list[str], signum: int) -> None:
-    victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _kill_mid_run(
+    process, command: list[str], signum: int, stdout: t.Any = None, ready: t.Any = None
+) -> int:
+    victim = subprocess.Popen(
+        command, stdout=stdout or subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
-    while process.client.clevertap_stats()["uploads"]["events_stored"] < 1000:
+    while not (ready() if ready else _stored_count(process) >= 1000):
         assert victim.poll() is None, "the target finished before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.01)
     os.kill(victim.pid, signum)
-    victim.wait(timeout=60)
+    return victim.wait(timeout=60)
+
+
+def _stored_count(process) -> int:
+    return int(process.client.clevertap_stats()["uploads"]["events_stored"])
 
 
 def _journal_counts(path: str) -> tuple[int, int]:
@@ -120,3 +142,28 @@ def test_sigterm_finishes_in_flight_uploads_so_nothing_is_uncertain(
     stored = _stored(process.client)
     assert sorted(stored) == list(range(COUNT))
     assert read_jsonl(Path(config["rejected_records_path"])) == []
+
+
+@pytest.mark.slow
+def test_sigterm_emits_no_state_past_what_is_stored_and_exits_non_zero(
+    sandbox_factory, files, tmp_path
+) -> None:
+    process, config, command = _prepare(sandbox_factory, files, tmp_path, state_every=50)
+    stdout = tmp_path / "stdout.jsonl"
+    with stdout.open("w") as out:
+        code = _kill_mid_run(
+            process,
+            command,
+            signal.SIGTERM,
+            stdout=out,
+            ready=lambda: stdout.stat().st_size > 0 and _stored_count(process) >= 3000,
+        )
+    assert code == 128 + signal.SIGTERM, "a stopped run must not look successful"
+    stored = set(_stored(process.client))
+    lines = stdout.read_text().splitlines()
+    states = [json.loads(line)["upto"] for line in lines]
+    assert len(stored) < COUNT, "the target finished before the signal"
+    assert states, "no STATE before the signal: the test proves nothing"
+    for upto in states:
+        assert set(range(upto)) <= stored, f"STATE upto={upto} passed records never stored"
+    assert _journal_counts(config["journal_path"])[0] == 0  # queued uploads were let finish

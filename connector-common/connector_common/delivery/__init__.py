@@ -1,10 +1,16 @@
 """Batched, concurrent, retrying HTTP delivery shared by target-segment and target-clevertap."""
 
-from connector_common.delivery.engine import DeliveryEngine, DeliveryError, DeliveryStats
+from connector_common.delivery.engine import (
+    UNCERTAIN_RULE,
+    DeliveryEngine,
+    DeliveryError,
+    DeliveryStats,
+)
 from connector_common.delivery.retry import RetryPolicy, parse_retry_after
 from connector_common.delivery.transport import BatchAnswer, Item, Rejection, Transport, Verdict
 
 __all__ = [
+    "UNCERTAIN_RULE",
     "BatchAnswer",
     "DeliveryEngine",
     "DeliveryError",

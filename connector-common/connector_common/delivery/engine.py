@@ -10,6 +10,13 @@ Every item ends in exactly one of two places: delivered (the API confirmed it) o
 after bisection, refused it alone; its reason goes to ``on_rejected``). A batch that cannot be
 delivered after the retry budget stops the run: ``wait_idle`` raises and the caller must not emit
 STATE, so a re-run sends it again.
+
+Network errors are of two kinds. One that stops a request before the server could read it (no
+connection) is retried freely, and a batch that only ever failed that way is reported with
+``on_unsent`` (the CleverTap journal forgets it). One where the request went out and no answer came
+back (read timeout, broken answer) may have been processed: ``unsafe_to_resend`` names the items of
+the batch a repeat could double (non-idempotent CleverTap events); those are settled as rejected
+with rule ``delivery_uncertain`` instead of being sent again, the rest are retried.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 import requests
+import urllib3
 
 from connector_common.delivery.retry import RetryPolicy
 from connector_common.delivery.transport import BatchAnswer, Item, Rejection, Transport, Verdict
@@ -36,7 +44,29 @@ _NETWORK_ERRORS = (
     requests.exceptions.ContentDecodingError,
     ConnectionResetError,
 )
+# The request may have been read and processed: the server got it and no answer came back.
+_MAYBE_PROCESSED = (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError)
 _STOP = object()
+UNCERTAIN_RULE = "delivery_uncertain"
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Whether the request failed before a connection existed (so the server never saw it)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or not exc.args:
+        return False
+    reason = getattr(exc.args[0], "reason", None)
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+class _UncertainItems(Exception):
+    """Items of a batch that may have been processed and must not be sent again."""
+
+    def __init__(self, indices: list[int], message: str) -> None:
+        super().__init__(message)
+        self.indices = indices
+        self.message = message
 
 
 class DeliveryError(RuntimeError):
@@ -93,6 +123,8 @@ class DeliveryEngine:
         on_delivered: Callable[[Sequence[Item]], None] | None = None,
         on_rejected: Callable[[Item, Rejection], None] | None = None,
         before_send: Callable[[Sequence[Item]], None] | None = None,
+        on_unsent: Callable[[Sequence[Item]], None] | None = None,
+        unsafe_to_resend: Callable[[Sequence[Item]], list[int]] | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
         logger: logging.Logger | None = None,
@@ -113,6 +145,8 @@ class DeliveryEngine:
         self._on_delivered = on_delivered
         self._on_rejected = on_rejected
         self._before_send = before_send
+        self._on_unsent = on_unsent
+        self._unsafe_to_resend = unsafe_to_resend
         self._lock = threading.Lock()
         # Lanes fill at the same pace; first batches of different sizes (1/n, 2/n, ... of a full
         # one) spread their sends over time instead of sending n requests at once and waiting.
@@ -162,6 +196,18 @@ class DeliveryEngine:
             if lane.thread is not None:
                 lane.outbox.join()
         self._raise_if_failed()
+
+    def settle_queued(self, timeout: float) -> bool:
+        """Wait until every batch already queued is settled (False if ``timeout`` ran out).
+
+        Safe in a signal handler: it takes no lock the interrupted producer might hold.
+        """
+        deadline = time.monotonic() + timeout
+        while any(lane.outbox.unfinished_tasks for lane in self._lanes if lane.thread):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def close(self) -> None:
         """Stop the lane threads (after ``wait_idle`` for a clean shutdown)."""
@@ -231,7 +277,21 @@ class DeliveryEngine:
                 lane.outbox.task_done()
 
     def _deliver(self, items: list[Item]) -> None:
-        answer = self._exchange(items)
+        try:
+            answer = self._exchange(items)
+        except _UncertainItems as uncertain:
+            unsafe = set(uncertain.indices)
+            reason = (
+                f"sent to the API, which gave no answer ({uncertain.message}); it may have "
+                "stored it, so it is not sent again to avoid a duplicate. If the API does not "
+                "have it, load this record again (target-clevertap: journal_uncertain: resend)."
+            )
+            listed = [items[i] for i in sorted(unsafe)]
+            self._settle(listed, {n: Rejection(reason, UNCERTAIN_RULE) for n in range(len(listed))})
+            rest = [item for i, item in enumerate(items) if i not in unsafe]
+            if rest:
+                self._deliver(rest)
+            return
         if answer.verdict is Verdict.SPLIT:
             if len(items) == 1:
                 self._settle(items, {0: self.transport.single_item_refusal(answer)})
@@ -253,6 +313,7 @@ class DeliveryEngine:
         # Optional transport attribute: a header telling the server which retry this is.
         retry_header: str | None = getattr(self.transport, "retry_count_header", None)
         attempt = failures = 0
+        reached = False  # whether any attempt may have reached the server
         while True:
             attempt += 1
             with self._lock:
@@ -268,6 +329,13 @@ class DeliveryEngine:
                 answer = self.transport.read_answer(response, items)
             except _NETWORK_ERRORS as exc:
                 answer = BatchAnswer(Verdict.RETRY, f"network error: {type(exc).__name__}")
+                reached = reached or not _never_sent(exc)
+                if isinstance(exc, _MAYBE_PROCESSED) and self._unsafe_to_resend is not None:
+                    unsafe = self._unsafe_to_resend(items)
+                    if unsafe:
+                        raise _UncertainItems(unsafe, answer.message) from None
+            else:
+                reached = True
             finally:
                 with self._lock:
                     self._in_flight -= 1
@@ -284,6 +352,8 @@ class DeliveryEngine:
             if answer.retry_after is None:
                 failures += 1
             if failures > self.retry.max_retries or elapsed > self.retry.max_total_seconds:
+                if not reached and self._on_unsent is not None:
+                    self._on_unsent(items)
                 msg = (
                     f"batch of {len(items)} record(s) not delivered after {attempt} attempt(s) "
                     f"over {elapsed:.0f} s: {answer.message}"
