@@ -158,6 +158,7 @@ class DeliveryTarget(Target):
         self.normalizer = PropertyNameNormalizer(
             strategy=self.config.get("property_names", "none"),
             normalize_nested=bool(self.config.get("normalize_nested_keys", False)),
+            trim_values=bool(self.config.get("trim_values", False)),
             collision_policy=self.config.get("collision_policy", "error"),
         )
         if isinstance(self.message_reader, TolerantSingerReader):

@@ -44,6 +44,15 @@ def common_target_settings(
             description="Also rewrite keys inside nested objects (property_names other than none).",
         ),
         th.Property(
+            "trim_values",
+            th.BooleanType,
+            default=False,
+            description=(
+                "Strip leading and trailing whitespace from text values (CleverTap's documentation "
+                "example trims; whether Segment's destination does is unconfirmed, so off)."
+            ),
+        ),
+        th.Property(
             "collision_policy",
             th.StringType,
             default="error",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gzip
 import socket
-import sys
 import struct
+import sys
 import threading
 import typing as t
 from dataclasses import dataclass

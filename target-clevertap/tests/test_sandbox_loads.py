@@ -191,3 +191,21 @@ def test_a_date_time_that_does_not_parse_is_rejected_not_fatal(config, sandbox_c
     (profile,) = sandbox_client.clevertap_profiles()
     assert profile["profileData"]["Joined"] == {"$date": 1714564800}  # sent as $D_1714564800
     assert run.states == [{"done": True}]
+
+
+@pytest.mark.parametrize(("trim", "expected"), [(True, "Retail"), (False, "  Retail ")])
+def test_trim_values_strips_text_values_only_when_asked(
+    config, sandbox_client, trim, expected
+) -> None:
+    config["stream_mappings"] = {"people": {"kind": "profile", "identity": "id"}}
+    config["trim_values"] = trim
+    run_target(
+        config,
+        [
+            schema("people", {"id": {}, "Industry Of Traits": {}, "Seats": {}}, ["id"]),
+            record("people", {"id": "u-trim", "Industry Of Traits": "  Retail ", "Seats": 3}),
+        ],
+    )
+    profile = _profile(sandbox_client.clevertap_profiles(), "u-trim")
+    assert profile["Industry Of Traits"] == expected
+    assert profile["Seats"] == 3
