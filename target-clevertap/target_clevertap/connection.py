@@ -2,7 +2,8 @@
 
 CleverTap answers 401 both for a wrong account id/passcode and for a right one sent to another
 region's host (clevertap-api.md 1.1), so on a 401 the check asks the other regions (CleverTap's
-own https hosts, dryRun, one harmless record) and says which one accepts the credentials.
+own https hosts, dryRun, one harmless record) and says which one accepts the credentials. A
+redirect is reported, never followed: following it would send the passcode to another address.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from connector_common.clevertap_account import REGION_URLS
 from connector_common.singer_target import ConnectionCheckError
 
 from target_clevertap.settings import resolve_endpoint
-from target_clevertap.transport import UPLOAD_PATH
+from target_clevertap.transport import UPLOAD_PATH, redirect_refusal
 
 #: One empty profile; with dryRun=1 CleverTap validates it and stores nothing.
 PROBE_BODY = (
@@ -30,7 +31,7 @@ __all__ = ["ConnectionCheckError", "check_connection", "probe"]
 class ProbeResult:
     """What one dryRun upload told us."""
 
-    outcome: t.Literal["ok", "unauthorized", "unreachable", "unexpected"]
+    outcome: t.Literal["ok", "unauthorized", "unreachable", "redirected", "unexpected"]
     detail: str = ""
 
 
@@ -46,9 +47,12 @@ def probe(base_url: str, account_id: str, passcode: str, timeout: float) -> Prob
                 "Content-Type": "application/json; charset=utf-8",
             },
             timeout=timeout,
+            allow_redirects=False,
         )
     except requests.RequestException as exc:
         return ProbeResult("unreachable", type(exc).__name__)
+    if 300 <= response.status_code < 400:
+        return ProbeResult("redirected", redirect_refusal(response))
     if response.status_code in (401, 403):
         return ProbeResult("unauthorized", f"HTTP {response.status_code}")
     try:
@@ -86,6 +90,9 @@ def check_connection(
             f"Cannot reach CleverTap at {where} ({result.detail}). Check the region (or api_url) "
             "and that this machine can reach it."
         )
+        raise ConnectionCheckError(msg)
+    if result.outcome == "redirected":
+        msg = f"CleverTap at {where} did not take the dryRun upload: {result.detail}"
         raise ConnectionCheckError(msg)
     if result.outcome == "unexpected":
         msg = f"CleverTap at {where} answered a dryRun upload unexpectedly ({result.detail})."

@@ -5,13 +5,16 @@ and, per refused record, an ``unprocessed`` entry whose error text ends in "Skip
 : N" (1-based position in the request). A request-level ``{"status":"fail","error":"Malformed
 request","code":400}`` (or HTTP 400/413) means the batch as a whole was refused: the engine
 bisects it. 429 and 5xx are retried; 401/403 stop the run with a message about credentials and
-region. Records CleverTap echoes in ``unprocessed[].record`` are never logged.
+region. Redirects are never followed: requests would resend the passcode to wherever ``Location``
+points (even plain http) and turn a 302'd POST into a body-less GET whose 200 looks like success; a
+3xx stops the run instead. Records CleverTap echoes in ``unprocessed[].record`` are never logged.
 """
 
 from __future__ import annotations
 
 import re
 import typing as t
+from urllib.parse import urljoin, urlsplit
 
 import orjson
 from connector_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
@@ -56,6 +59,23 @@ def credentials_hint(base_url: str, region: str | None) -> str:
     )
 
 
+def redirect_refusal(response: requests.Response) -> str:
+    """Why a 3xx stops the run, naming where it points by scheme and host only (never the path)."""
+    location = response.headers.get("Location")
+    where = f"to {_origin(urljoin(response.url, location))}" if location else "(no Location)"
+    return (
+        f"HTTP {response.status_code}: {_origin(response.url)} redirects {where}. Redirects are "
+        "not followed: they would send the passcode to another address, and a redirected upload "
+        "may arrive as a GET that uploads nothing. Set api_url to the final URL."
+    )
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, without user info, path or query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
 class CleverTapTransport:
     """Builds ``{"d": [...]}`` bodies and classifies CleverTap's answers."""
 
@@ -93,9 +113,13 @@ class CleverTapTransport:
     def send(
         self, session: requests.Session, body: bytes, headers: dict[str, str]
     ) -> requests.Response:
-        """POST one upload."""
+        """POST one upload (a redirect is answered to ``read_answer``, not followed)."""
         return session.post(
-            self.url, data=body, headers={**self._headers, **headers}, timeout=self.timeout
+            self.url,
+            data=body,
+            headers={**self._headers, **headers},
+            timeout=self.timeout,
+            allow_redirects=False,
         )
 
     def read_answer(self, response: requests.Response, items: t.Sequence[Item]) -> BatchAnswer:
@@ -113,6 +137,9 @@ class CleverTapTransport:
         body = _json(response)
         error = str(body.get("error", "")) if body else ""
         detail = f"HTTP {status}" + (f" {error}" if error else "")
+        if 300 <= status < 400:
+            # The server that redirects has not processed the upload: nothing of it was stored.
+            return BatchAnswer(Verdict.FAIL, redirect_refusal(response)), True
         if status == 429 or status >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             return BatchAnswer(Verdict.RETRY, detail, retry_after), False

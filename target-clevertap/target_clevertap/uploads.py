@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import orjson
 from connector_common.property_names import PropertyNameCollisionError
+from connector_common.property_names.reserved import CLEVERTAP_SUBSCRIPTION_KEYS
 
 from target_clevertap.presets.base import rejected
 from target_clevertap.rules import (
@@ -23,12 +24,14 @@ from target_clevertap.rules import (
     EMPTY_KEY,
     EVENT_NAME_MISSING,
     INVALID_AGE,
+    INVALID_DOB,
     INVALID_EDUCATION,
     INVALID_EMAIL,
     INVALID_EMPLOYED,
     INVALID_GENDER,
     INVALID_MARRIED,
     INVALID_PHONE,
+    INVALID_SUBSCRIPTION,
     KEY_TOO_LONG,
     NESTED_VALUE,
     RESTRICTED_EVENT,
@@ -77,6 +80,7 @@ _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 _GENDER = {"m": "M", "male": "M", "f": "F", "female": "F"}
 _YES_NO = {"y": "Y", "yes": "Y", "true": "Y", "n": "N", "no": "N", "false": "N"}
 _EDUCATION = {"school": "School", "college": "College", "graduate": "Graduate"}
+_CLEVERTAP_DATE = re.compile(r"^\$D_-?\d+$")
 
 
 def _fail(rule: Rule, reason: str, field: str) -> t.NoReturn:
@@ -174,6 +178,9 @@ class UploadBuilder:
             if key in STANDARD_PROFILE_KEYS:
                 out[key] = self._standard(key, value)
                 continue
+            if key in CLEVERTAP_SUBSCRIPTION_KEYS:
+                out[key] = _subscription_flag(key, value)
+                continue
             if not key.startswith("MSG-"):
                 custom += 1
             if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in OPERATORS:
@@ -231,15 +238,22 @@ class UploadBuilder:
             return self._dob(text)
         return self._value(key, value, depth=0)
 
-    def _dob(self, value: t.Any) -> t.Any:
+    def _dob(self, value: t.Any) -> str:
         tz = self.rules.timezone
         if isinstance(value, dt.date):
             return clevertap_date(value, tz)
-        if isinstance(value, str) and not value.startswith("$D_"):
+        if isinstance(value, str):
+            if _CLEVERTAP_DATE.match(value):
+                return value
             parsed = parse_datetime_text(value, tz)
             if parsed is not None:
                 return clevertap_date(parsed, tz)
-        return self._value("DOB", value, depth=0)
+        _fail(
+            INVALID_DOB,
+            "DOB is not a date; send an ISO 8601 date (YYYY-MM-DD), a date-time or "
+            "$D_<epoch seconds> (CleverTap would keep other values as text, not as a birth date)",
+            "DOB",
+        )
 
     def _operation(self, key: str, value: dict[str, t.Any]) -> dict[str, t.Any]:
         operator, operand = next(iter(value.items()))
@@ -389,6 +403,17 @@ def _whole_number(value: t.Any) -> int | None:
     whole = isinstance(value, float) and value.is_integer()
     whole = whole or (isinstance(value, decimal.Decimal) and value.is_finite() and value % 1 == 0)
     return int(value) if whole else None
+
+
+def _subscription_flag(key: str, value: t.Any) -> bool:
+    if not isinstance(value, bool):
+        _fail(
+            INVALID_SUBSCRIPTION,
+            f"{key} is a subscription flag and must be a boolean (true/false), not text or a "
+            "number; map it from a boolean field",
+            key,
+        )
+    return value
 
 
 def _age(value: t.Any) -> int:

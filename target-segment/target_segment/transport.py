@@ -5,6 +5,9 @@ Which answers are retried follows Segment's own analytics-python 2.4 exactly: ne
 library only when OAuth is configured, which this target does not use, so it fails like the other
 4xx. 400 means Segment refused something in the batch (a message over 32 KB, a body it cannot
 parse): the engine bisects the batch until the refused message is alone and rejects only that one.
+Redirects are never followed: requests would resend the write key (Basic auth and body) to wherever
+``Location`` points, even over plain http, and turn a 302'd POST into a body-less GET whose 200
+looks like a delivery; a 3xx stops the run instead.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import base64
 import datetime as dt
 import gzip
 import typing as t
+from urllib.parse import urljoin, urlsplit
 
 import orjson
 from connector_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
@@ -54,6 +58,19 @@ def _detail(response: requests.Response) -> str:
         if parts:
             return ": ".join(parts)
     return str(payload)[:200]
+
+
+def redirect_summary(response: requests.Response) -> str:
+    """Where a 3xx points, by scheme and host only: its path may hold the write key."""
+    location = response.headers.get("Location")
+    where = f"to {_origin(urljoin(response.url, location))}" if location else "(no Location)"
+    return f"HTTP {response.status_code}: {_origin(response.url)} redirects {where}"
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, without user info, path or query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 class SegmentTransport:
@@ -104,7 +121,9 @@ class SegmentTransport:
         data = body[:-cut] + sent_at_now() + _BODY_END
         if self.use_gzip:
             data = gzip.compress(data, compresslevel=3, mtime=0)
-        return session.post(self.url, data=data, headers=headers, timeout=self.timeout)
+        return session.post(
+            self.url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
+        )
 
     def read_answer(self, response: requests.Response, items: Sequence[Item]) -> BatchAnswer:
         """Apply analytics-python 2.4's retry table to Segment's status code."""
@@ -112,6 +131,13 @@ class SegmentTransport:
         status = response.status_code
         if 200 <= status < 300:
             return BatchAnswer(Verdict.DONE)
+        if 300 <= status < 400:
+            return BatchAnswer(
+                Verdict.FAIL,
+                f"{redirect_summary(response)}. Redirects are not followed: they would send the "
+                "write key to another address, and a redirected batch may arrive as a GET that "
+                "delivers nothing. Set api_url to the final URL.",
+            )
         message = f"HTTP {status} from Segment: {_detail(response)}"
         if status == 400:
             return BatchAnswer(Verdict.SPLIT, message)

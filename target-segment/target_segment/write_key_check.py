@@ -2,7 +2,8 @@
 
 Segment's own "Segment" actions destination validates keys the same way: a GET of the source's
 settings on the settings CDN, which answers 404 ("Invalid path or write key provided.") for a key
-it does not know.
+it does not know. The key is part of that URL, so a redirect is never followed (it would send the
+key to another address): it stops the run like an unknown key, saying where it pointed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from urllib.parse import quote
 import requests
 from connector_common.delivery import RetryPolicy
 
+from target_segment.transport import redirect_summary
+
 if t.TYPE_CHECKING:
     from connector_common.redaction import SecretScrubber
 
@@ -24,7 +27,7 @@ _TRANSIENT: t.Final = frozenset({408, 429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class KeyCheck:
-    """``known``: True, False (Segment says no), or None (could not find out)."""
+    """``known``: True, False (Segment says no, or the check was redirected), or None (unknown)."""
 
     known: bool | None
     message: str
@@ -44,7 +47,7 @@ def check_write_key(
     problem = ""
     for attempt in range(1, _ATTEMPTS + 1):
         try:
-            response = requests.get(url, timeout=timeout)
+            response = requests.get(url, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
             problem = f"network error {type(exc).__name__}"
         else:
@@ -59,6 +62,13 @@ def check_write_key(
                     f"Segment does not know this write key: {settings_url} answered 404 "
                     f"({body!r}). Calls sent with it would be answered 200 and discarded. Check "
                     "write_key (copy it from the source's settings in Segment) and region.",
+                )
+            if 300 <= response.status_code < 400:
+                return KeyCheck(
+                    False,
+                    f"Could not check the write key: {redirect_summary(response)}. The key is "
+                    "part of the URL, so redirects are not followed. Set settings_url to the "
+                    "final URL (or verify_write_key to false to skip the check).",
                 )
             problem = f"HTTP {response.status_code}"
             if response.status_code not in _TRANSIENT:
