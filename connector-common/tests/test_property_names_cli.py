@@ -106,3 +106,66 @@ def test_audit_defaults_to_every_distinct_strategy():
             "names": ["HTTPServer", "httpserver"],
         },
     ]
+
+
+# -- CleverTap's reserved keys: what the targets do, unless --no-reserved-keys -----------------
+
+RESERVED_SAMPLE = ("Name", "Email", "Customer Type", "MSG-email", "Industry Of Traits")
+
+
+def test_normalize_keeps_reserved_keys_like_the_targets():
+    completed = run("normalize", stdin=lines(*RESERVED_SAMPLE))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == (
+        '"Name"\n"Email"\n"Customer Type"\n"MSG-email"\n"industry_of_traits"\n'
+    )
+
+
+def test_normalize_keeps_reserved_keys_with_every_strategy():
+    completed = run(
+        "normalize", "--strategy", "go-snakecase", stdin=lines("Customer Type", "MSG-push", "$add")
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == '"Customer Type"\n"MSG-push"\n"$add"\n'
+
+
+def test_normalize_without_reserved_keys_rewrites_them():
+    completed = run("normalize", "--no-reserved-keys", stdin=lines(*RESERVED_SAMPLE))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == (
+        '"name"\n"email"\n"customer_type"\n"msg_email"\n"industry_of_traits"\n'
+    )
+
+
+def test_audit_reports_no_collision_the_targets_cannot_produce():
+    names = lines("Name", "name", "Email", "email", "Customer Type", "customer_type", "MSG-email")
+    completed = run("audit", stdin=names)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == ""
+
+
+def test_audit_still_reports_collisions_of_other_names():
+    names = lines("Email", "email", "Industry Of Traits", "industry_of_traits")
+    completed = run("audit", "--strategy", "segment", stdin=names)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == (
+        '{"strategy": "segment", "normalized": "industry_of_traits", '
+        '"names": ["Industry Of Traits", "industry_of_traits"]}\n'
+    )
+
+
+def test_audit_without_reserved_keys_reports_them():
+    names = lines("Email", "email", "MSG-email", "msg_email", "Industry Of Traits")
+    completed = run("audit", "--strategy", "segment", "--no-reserved-keys", stdin=names)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == (
+        '{"strategy": "segment", "normalized": "email", "names": ["Email", "email"]}\n'
+        '{"strategy": "segment", "normalized": "msg_email", "names": ["MSG-email", "msg_email"]}\n'
+    )
+
+
+def test_help_names_the_reserved_keys_switch():
+    completed = run("normalize", "--help", stdin="")
+    assert completed.returncode == 0
+    assert "--no-reserved-keys" in completed.stdout
+    assert "Customer Type" in completed.stdout

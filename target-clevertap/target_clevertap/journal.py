@@ -14,6 +14,13 @@ what to do with it (setting ``journal_uncertain``). SQLite in WAL mode with sync
 each commit survive a killed process and a power cut; one connection behind a lock serves the
 reader thread and the delivery lanes. A fixed-size Bloom filter in front of SQLite answers "never
 seen" (almost every record) without a query, so memory stays flat however large the journal is.
+
+The journal is bounded (``max_entries``, ``max_age_days``) when it opens and during the run: the
+writer that marks a send pending first drops the oldest *delivered* sends when the new one would
+pass ``max_entries`` (a tenth more than needed, so this happens once per ``max_entries / 10``
+uploads), and those past the age limit once an hour. Pending entries (this run's in flight, and
+earlier runs' uncertain ones) are never dropped during a run: they are what stops a duplicate
+after a crash. An index on ``uploads(send)`` makes each drop cost what it removes.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ CREATE TABLE IF NOT EXISTS uploads (
     fingerprint BLOB PRIMARY KEY,
     send INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS uploads_by_send ON uploads (send);
 """
 _STATE_OF = (
     "SELECT s.state, s.run FROM uploads u JOIN sends s ON s.id = u.send WHERE u.fingerprint = ?"
@@ -61,6 +69,19 @@ ON CONFLICT (fingerprint) DO UPDATE SET send = excluded.send
 
 
 _PENDING, _DELIVERED = 0, 1
+# The send holding the N-th oldest delivered upload (N = OFFSET + 1): sends up to it are dropped.
+_SIZE_BOUNDARY = (
+    "SELECT s.id FROM sends s JOIN uploads u ON u.send = s.id WHERE s.state = 1 "
+    "ORDER BY s.id LIMIT 1 OFFSET ?"
+)
+# Delivered sends up to the boundary or past the age limit, uploads first (through their index).
+_DROP_UPLOADS = (
+    "DELETE FROM uploads WHERE send IN "
+    "(SELECT id FROM sends WHERE state = 1 AND (id <= :boundary OR at < :cutoff))"
+)
+_DROP_SENDS = "DELETE FROM sends WHERE state = 1 AND (id <= :boundary OR at < :cutoff)"
+_PRUNE_SLACK = 0.1  # of max_entries, dropped beyond what the next send needs
+_AGE_PRUNE_SECONDS = 3600.0
 _BLOOM_BITS_PER_ENTRY = 10  # with 4 probes: about 1 % of new records cost a lookup
 _BLOOM_MAX_BITS = 1 << 30
 
@@ -114,6 +135,7 @@ class JournalStats:
     entries_at_start: int = 0
     pending_at_start: int = 0
     pruned_at_start: int = 0
+    pruned_during_run: int = 0
     marked_pending: int = 0
     marked_delivered: int = 0
     forgotten: int = 0
@@ -138,6 +160,8 @@ class DeliveryJournal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
+        self._max_entries = max_entries
+        self._max_age_seconds = max_age_days * 86400
         self.stats.pruned_at_start = self._prune(max_entries, max_age_days)
         self._bloom = _Bloom(max_entries)
         for (fingerprint,) in self._db.execute("SELECT fingerprint FROM uploads"):
@@ -145,6 +169,9 @@ class DeliveryJournal:
         counts = self.counts()
         self.stats.entries_at_start = counts["pending"] + counts["delivered"]
         self.stats.pending_at_start = counts["pending"]
+        # Rows in ``uploads``, or more (a re-sent fingerprint moves instead of adding a row).
+        self._entries = self.stats.entries_at_start
+        self._next_age_prune = time.monotonic() + _AGE_PRUNE_SECONDS
 
     def _lock_exclusively(self) -> weakref.finalize[[int], DeliveryJournal]:
         """One run per journal: a second one would take the first one's uploads for crashed ones.
@@ -220,6 +247,7 @@ class DeliveryJournal:
             for fingerprint in rows:
                 self._bloom.add(fingerprint)
             with self._transaction():
+                self._bound_during_run(len(rows))
                 send = self._db.execute(
                     "INSERT INTO sends (run, state, at) VALUES (?, ?, ?)",
                     (self.run, _PENDING, time.time()),
@@ -229,7 +257,35 @@ class DeliveryJournal:
                     {"count": len(rows), "fingerprints": b"".join(rows), "send": send},
                 )
             self.stats.marked_pending += len(rows)
+            self._entries += len(rows)
         return send
+
+    def _bound_during_run(self, incoming: int) -> None:
+        """Make room for ``incoming`` uploads; hourly, drop aged sends (lock, transaction held).
+
+        Only delivered sends go, oldest first; if pending entries alone fill the journal, it
+        grows past ``max_entries`` until they are settled.
+        """
+        excess = self._entries + incoming - self._max_entries
+        aged = time.monotonic() >= self._next_age_prune
+        if excess <= 0 and not aged:
+            return
+        db = self._db
+        boundary = 0
+        if excess > 0:
+            excess += int(self._max_entries * _PRUNE_SLACK)
+            row = db.execute(_SIZE_BOUNDARY, (excess - 1,)).fetchone()
+            boundary = row[0] if row else db.execute("SELECT max(id) FROM sends").fetchone()[0]
+        if aged:
+            self._next_age_prune = time.monotonic() + _AGE_PRUNE_SECONDS
+        doomed = {"boundary": boundary, "cutoff": time.time() - self._max_age_seconds}
+        pruned = db.execute(_DROP_UPLOADS, doomed).rowcount
+        db.execute(_DROP_SENDS, doomed)
+        self.stats.pruned_during_run += pruned
+        if excess > 0 and pruned:
+            (self._entries,) = db.execute("SELECT count(*) FROM uploads").fetchone()  # exact again
+        else:
+            self._entries -= pruned
 
     def mark_delivered(self, sends: Iterable[int], count: int) -> None:
         """Commit that CleverTap confirmed the uploads of these sends (``count`` of them)."""
@@ -249,8 +305,9 @@ class DeliveryJournal:
         if not rows:
             return
         with self._lock:
-            self._db.executemany("DELETE FROM uploads WHERE fingerprint = ?", rows)
+            deleted = self._db.executemany("DELETE FROM uploads WHERE fingerprint = ?", rows)
             self.stats.forgotten += len(rows)
+            self._entries -= deleted.rowcount
 
     def counts(self) -> dict[str, int]:
         """Entries by state now."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -69,6 +70,86 @@ def test_entries_are_bounded_by_age_and_count(tmp_path) -> None:
     assert pruned.stats.pruned_at_start == 3  # 2 too old, then the oldest of the remaining 4
     assert [pruned.seen(bytes([n]) * 16) for n in range(6)] == [Seen.NEW] * 3 + [Seen.DELIVERED] * 3
     pruned.close()
+
+
+def rows_on_disk(path) -> int:
+    """Upload rows as another connection sees them (the journal's own counter is not trusted)."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return int(db.execute("SELECT count(*) FROM uploads").fetchone()[0])
+
+
+def test_size_stays_bounded_within_one_run(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = DeliveryJournal(path, max_entries=10, max_age_days=1)
+    batches = [[bytes([n, k]) * 8 for k in range(3)] for n in range(20)]  # 60 uploads in all
+    on_disk = []
+    for batch in batches:
+        journal.mark_delivered([journal.mark_pending(batch)], len(batch))
+        on_disk.append(rows_on_disk(path))
+    # 3, 6, 9 rows; then each send drops the oldest whole send(s) to fit the new one plus a tenth.
+    assert on_disk == [3, 6, 9] + [9] * 17
+    assert journal.stats.pruned_during_run == 60 - 9
+    seen = [journal.seen(batch[0]) for batch in batches]
+    assert seen == [Seen.NEW] * 17 + [Seen.DELIVERED] * 3
+    journal.close()
+    reopened = DeliveryJournal(path, max_entries=10, max_age_days=1)
+    assert (reopened.stats.entries_at_start, reopened.stats.pruned_at_start) == (9, 0)
+    reopened.close()
+
+
+def test_pending_entries_are_never_pruned_during_a_run(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    crashed = DeliveryJournal(path, max_entries=4, max_age_days=1)
+    uncertain = b"u" * 16
+    crashed.mark_pending([uncertain])
+    crashed.close()
+    time.sleep(0.001)  # a later run gets a later run id
+
+    journal = DeliveryJournal(path, max_entries=4, max_age_days=1)
+    in_flight = b"p" * 16
+    journal.mark_pending([in_flight])
+    for n in range(30):
+        journal.mark_delivered([journal.mark_pending([bytes([n]) * 16])], 1)
+        assert rows_on_disk(path) <= 4
+        assert journal.seen(uncertain) is Seen.UNCERTAIN
+        assert journal.seen(in_flight) is Seen.IN_THIS_RUN
+    assert journal.seen(bytes([29]) * 16) is Seen.DELIVERED
+    assert journal.seen(bytes([0]) * 16) is Seen.NEW
+    journal.close()
+
+
+def test_pending_entries_beyond_the_bound_are_kept(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = DeliveryJournal(path, max_entries=2, max_age_days=1)
+    fingerprints = [bytes([n]) * 16 for n in range(5)]
+    for fingerprint in fingerprints:
+        journal.mark_pending([fingerprint])
+    assert rows_on_disk(path) == 5
+    assert [journal.seen(fp) for fp in fingerprints] == [Seen.IN_THIS_RUN] * 5
+    journal.close()
+
+
+def test_aged_deliveries_are_pruned_during_a_run(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = DeliveryJournal(path, max_entries=100, max_age_days=7)
+    old, fresh, in_flight = b"o" * 16, b"f" * 16, b"p" * 16
+    old_send = journal.mark_pending([old])
+    journal.mark_delivered([old_send], 1)
+    journal.mark_delivered([journal.mark_pending([fresh])], 1)
+    pending_send = journal.mark_pending([in_flight])
+    with contextlib.closing(sqlite3.connect(path)) as db, db:  # both sent last week
+        db.execute(
+            "UPDATE sends SET at = ? WHERE id IN (?, ?)",
+            (time.time() - 8 * 86400, old_send, pending_send),
+        )
+    journal._next_age_prune = 0.0  # the hourly check is due
+    journal.mark_pending([b"n" * 16])
+    assert journal.seen(old) is Seen.NEW
+    assert journal.seen(fresh) is Seen.DELIVERED
+    assert journal.seen(in_flight) is Seen.IN_THIS_RUN
+    assert rows_on_disk(path) == 3
+    assert journal.stats.pruned_during_run == 1
+    journal.close()
 
 
 def test_concurrent_writers_lose_nothing(tmp_path) -> None:

@@ -1,7 +1,9 @@
 """``property-names``: try a strategy on names, or audit names for collisions, from the shell.
 
 Input is one JSON string per line (``"First Name"``), so any name, including ones with newlines or
-leading spaces, fits on a line unambiguously.
+leading spaces, fits on a line unambiguously. CleverTap's reserved keys keep their spelling, as in
+both targets (the same ``PropertyNameNormalizer`` and key set), so the output is what a load would
+produce; ``--no-reserved-keys`` shows the bare strategy.
 """
 
 from __future__ import annotations
@@ -10,14 +12,19 @@ import argparse
 import io
 import json
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, get_args
 
+from connector_common.property_names.normalizer import PropertyNameNormalizer
+from connector_common.property_names.reserved import (
+    CLEVERTAP_RESERVED_KEYS,
+    CLEVERTAP_RESERVED_PREFIXES,
+)
 from connector_common.property_names.strategies import (
     DEFAULT_STRATEGY,
     DISTINCT_STRATEGIES,
     Strategy,
     collision_groups,
-    normalize_name,
 )
 
 if TYPE_CHECKING:
@@ -55,15 +62,35 @@ def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False).translate(_LINE_BREAKS)
 
 
-def _normalize(strategy: Strategy, stdin: TextIO, stdout: TextIO) -> None:
+@dataclass(frozen=True)
+class Reserved:
+    """The names that keep their spelling: the targets' set, or none."""
+
+    keys: frozenset[str] | None
+    prefixes: tuple[str, ...]
+
+
+TARGETS_RESERVED: Final = Reserved(CLEVERTAP_RESERVED_KEYS, CLEVERTAP_RESERVED_PREFIXES)
+NOTHING_RESERVED: Final = Reserved(None, ())
+
+
+def _normalize(strategy: Strategy, reserved: Reserved, stdin: TextIO, stdout: TextIO) -> None:
+    normalizer = PropertyNameNormalizer(
+        strategy, reserved_keys=reserved.keys, reserved_prefixes=reserved.prefixes
+    )
     for name in read_names(stdin):
-        stdout.write(_dump(normalize_name(name, strategy)) + "\n")
+        stdout.write(_dump(normalizer.normalize_key(name)) + "\n")
 
 
-def _audit(strategies: Sequence[Strategy], stdin: TextIO, stdout: TextIO) -> None:
+def _audit(
+    strategies: Sequence[Strategy], reserved: Reserved, stdin: TextIO, stdout: TextIO
+) -> None:
     names = list(read_names(stdin))
     for strategy in strategies:
-        for group in collision_groups(names, strategy):
+        groups = collision_groups(
+            names, strategy, reserved_keys=reserved.keys, reserved_prefixes=reserved.prefixes
+        )
+        for group in groups:
             stdout.write(_dump(group.to_dict()) + "\n")
 
 
@@ -91,6 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
         choices=strategies,
         help=f"default: every distinct strategy ({', '.join(DISTINCT_STRATEGIES)})",
     )
+    for command in (normalize, audit):
+        command.add_argument(
+            "--no-reserved-keys",
+            dest="reserved",
+            action="store_const",
+            const=NOTHING_RESERVED,
+            default=TARGETS_RESERVED,
+            help="also rewrite CleverTap's reserved keys (Name, Email, Customer Type, MSG-..., "
+            "$add...), which the targets never rewrite; by default they keep their spelling",
+        )
     return parser
 
 
@@ -103,10 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8")  # names are Unicode whatever the locale says
     try:
         if arguments.command == "normalize":
-            _normalize(arguments.strategy, stdin, stdout)
+            _normalize(arguments.strategy, arguments.reserved, stdin, stdout)
         else:
             chosen = (arguments.strategy,) if arguments.strategy else DISTINCT_STRATEGIES
-            _audit(chosen, stdin, stdout)
+            _audit(chosen, arguments.reserved, stdin, stdout)
     except InputError as error:
         stdout.flush()
         print(f"property-names: error: {error}", file=sys.stderr)
