@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
+import typing as t
+from urllib.parse import urljoin, urlsplit
+
+if t.TYPE_CHECKING:
+    import requests
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
@@ -32,3 +36,16 @@ def checked_base_url(url: str, *, setting: str = "api_url") -> str:
         )
         raise ValueError(msg)
     return url.rstrip("/")
+
+
+def redirect_summary(response: requests.Response) -> str:
+    """Where a 3xx points, by scheme and host only: a path or query may hold a secret."""
+    location = response.headers.get("Location")
+    where = f"to {_origin(urljoin(response.url, location))}" if location else "(no Location)"
+    return f"HTTP {response.status_code}: {_origin(response.url)} redirects {where}"
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, without user info, path or query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"

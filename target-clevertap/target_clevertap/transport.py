@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 import typing as t
-from urllib.parse import urljoin, urlsplit
 
 import orjson
 from connector_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
+from connector_common.endpoints import redirect_summary
 
 from target_clevertap.rules import REQUEST_REFUSED, RULE_BY_CODE
 
@@ -61,19 +61,11 @@ def credentials_hint(base_url: str, region: str | None) -> str:
 
 def redirect_refusal(response: requests.Response) -> str:
     """Why a 3xx stops the run, naming where it points by scheme and host only (never the path)."""
-    location = response.headers.get("Location")
-    where = f"to {_origin(urljoin(response.url, location))}" if location else "(no Location)"
     return (
-        f"HTTP {response.status_code}: {_origin(response.url)} redirects {where}. Redirects are "
-        "not followed: they would send the passcode to another address, and a redirected upload "
-        "may arrive as a GET that uploads nothing. Set api_url to the final URL."
+        f"{redirect_summary(response)}. Redirects are not followed: they would send the passcode "
+        "to another address, and a redirected upload may arrive as a GET that uploads nothing. "
+        "Set api_url to the final URL."
     )
-
-
-def _origin(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, without user info, path or query."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 class CleverTapTransport:

@@ -16,10 +16,10 @@ import base64
 import datetime as dt
 import gzip
 import typing as t
-from urllib.parse import urljoin, urlsplit
 
 import orjson
 from connector_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
+from connector_common.endpoints import redirect_summary
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -58,19 +58,6 @@ def _detail(response: requests.Response) -> str:
         if parts:
             return ": ".join(parts)
     return str(payload)[:200]
-
-
-def redirect_summary(response: requests.Response) -> str:
-    """Where a 3xx points, by scheme and host only: its path may hold the write key."""
-    location = response.headers.get("Location")
-    where = f"to {_origin(urljoin(response.url, location))}" if location else "(no Location)"
-    return f"HTTP {response.status_code}: {_origin(response.url)} redirects {where}"
-
-
-def _origin(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, without user info, path or query."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 class SegmentTransport:

@@ -15,8 +15,7 @@ from urllib.parse import quote
 
 import requests
 from connector_common.delivery import RetryPolicy
-
-from target_segment.transport import redirect_summary
+from connector_common.endpoints import redirect_summary
 
 if t.TYPE_CHECKING:
     from connector_common.redaction import SecretScrubber
