@@ -130,15 +130,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         "journal_max_entries",
         th.IntegerType,
         default=5_000_000,
-        description="Journal entries kept (oldest dropped first at start-up); about 60 bytes "
-        "each on disk.",
+        description="Journal entries kept (the oldest delivered ones dropped first, at start-up "
+        "and during the run); about 55 bytes each on disk.",
     ),
     th.Property(
         "journal_max_age_days",
         th.NumberType,
         default=30,
-        description="Journal entries older than this are dropped at start-up; a record re-sent "
-        "after that is uploaded again.",
+        description="Journal entries older than this are dropped (at start-up, and hourly during "
+        "the run); a record re-sent after that is uploaded again.",
     ),
     th.Property(
         "journal_uncertain",

@@ -235,6 +235,7 @@ class TargetCleverTap(DeliveryTarget):
                 "entries_at_start": stats.entries_at_start,
                 "uncertain_at_start": stats.pending_at_start,
                 "pruned_at_start": stats.pruned_at_start,
+                "pruned_during_run": stats.pruned_during_run,
                 "uncertain_resent": self._uncertain_resent,
                 "marked_sent": stats.marked_pending,
                 "marked_delivered": stats.marked_delivered,
