@@ -79,7 +79,10 @@ def common_target_settings(
             "dry_run",
             th.BooleanType,
             default=False,
-            description="Validate and map everything but store nothing at the vendor.",
+            description=(
+                "Validate and map everything but store nothing at the vendor (and emit no STATE, "
+                "so no bookmark moves)."
+            ),
         ),
         th.Property(
             "rejected_records_path",
