@@ -47,9 +47,11 @@ bench: env
 	$(VENV)/bin/python -m bench.run_all $(BENCH_ARGS)
 
 ## constraints: pin the Meltano plugin venvs to the versions in uv.lock
+## (tests/test_lockfile.py runs this target with CONSTRAINTS=<temp file> and compares)
+CONSTRAINTS ?= plugin-constraints.txt
 constraints: $(UV)
-	$(UV) export --all-packages --no-dev --no-hashes --no-emit-workspace --no-annotate --no-header \
-		--format requirements.txt -o plugin-constraints.txt -q
+	$(UV) export --frozen --all-packages --no-dev --no-hashes --no-emit-workspace --no-annotate \
+		--no-header --format requirements.txt -o $(CONSTRAINTS) -q
 
 clean:
 	rm -rf $(VENV) $(BOOTSTRAP) .meltano
