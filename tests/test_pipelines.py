@@ -7,31 +7,36 @@ received, never from the plugins under test.
 from __future__ import annotations
 
 import json
-import subprocess
 import typing as t
 from collections import Counter
 
 import pytest
 from pipeline_support import ROOT, MeltanoProject
+from sandbox_truth import (
+    FIRST_DAY,
+    LAST_DAY,
+    duckdb_rows,
+    expected_events,
+    exportable_event_names,
+    read_jsonl,
+)
 
 pytestmark = pytest.mark.e2e
 
-FIRST_DAY = "2026-11-06"  # the session sandbox's history: 2026-11-06 .. 2026-11-19 (today 11-20)
-
-
-def expected_events(truth: dict[str, t.Any], first: str, last: str) -> dict[str, int]:
-    """Exportable events per name whose day lies in [first, last] (YYYY-MM-DD)."""
-    lo, hi = int(first.replace("-", "")), int(last.replace("-", ""))
-    skipped = set(truth["not_exportable_events"])
-    return {
-        name: sum(n for day, n in info["days"].items() if lo <= int(day) <= hi)
-        for name, info in truth["events"].items()
-        if name not in skipped
-    }
-
-
-def read_jsonl(path: t.Any) -> list[dict[str, t.Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+# Every stream of tap-clevertap: the plain tap (no select) extracts them all.
+ALL_STREAMS = {
+    "events",
+    "profiles",
+    "campaigns",
+    "campaign_reports",
+    "message_reports",
+    "event_counts",
+    "profile_counts",
+    "trends",
+    "event_schema",
+    "user_property_schema",
+    "property_name_audit",
+}
 
 
 @pytest.fixture
@@ -49,7 +54,7 @@ def test_clevertap_to_segment_delivers_every_event_and_profile_exactly_once(
     stats = sandbox.client.segment_stats()
 
     tracks = Counter(m["event"] for m in messages if m["type"] == "track")
-    expected = {k: v for k, v in expected_events(truth, FIRST_DAY, "2026-11-19").items() if v}
+    expected = {k: v for k, v in expected_events(truth, FIRST_DAY, LAST_DAY).items() if v}
     assert dict(tracks) == expected
     assert stats["duplicates"] == 0
     assert stats["dropped"] == 0
@@ -71,24 +76,43 @@ def test_clevertap_to_segment_delivers_every_event_and_profile_exactly_once(
     bookmarks = {p["context"]["event_name"]: p.get("replication_key_value") for p in partitions}
     # every exportable event is bookmarked at the last completed day (even days without events);
     # events CleverTap refuses to export are skipped and keep no bookmark
-    exportable = set(expected_events(truth, FIRST_DAY, "2026-11-19"))
+    exportable = set(expected_events(truth, FIRST_DAY, LAST_DAY))
     assert {name for name, day in bookmarks.items() if day} == exportable
-    assert {bookmarks[name] for name in exportable} == {"2026-11-19"}
+    assert {bookmarks[name] for name in exportable} == {LAST_DAY}
     assert all(bookmarks.get(name) is None for name in truth["not_exportable_events"])
 
 
-def test_second_run_is_incremental_and_full_refresh_reextracts(
+def test_plain_tap_extracts_every_stream_then_runs_incrementally(
     project: MeltanoProject, sandbox: t.Any
 ) -> None:
-    output = project.output / "jsonl" / "events.jsonl"
-    project.run("run", "tap-clevertap-events", "target-jsonl")
+    """`meltano --environment=demo run tap-clevertap target-jsonl`: all eleven streams, fast.
+
+    demo counts a few events (count_events) and polls quickly, so the count streams do not cost a
+    polled query per event and day for every one of the account's ~110 events.
+    """
+    jsonl = project.output / "jsonl"
+    output = jsonl / "events.jsonl"
+    project.run("run", "tap-clevertap", "target-jsonl")
+    assert {path.stem for path in jsonl.glob("*.jsonl")} == ALL_STREAMS
     truth = sandbox.client.seed_summary(event_profiles=False)
     first = read_jsonl(output)
-    assert len(first) == sum(expected_events(truth, FIRST_DAY, "2026-11-19").values())
+    expected = {k: v for k, v in expected_events(truth, FIRST_DAY, LAST_DAY).items() if v}
+    assert dict(Counter(r["event_name"] for r in first)) == expected
+    assert len({r["event_id"] for r in first}) == len(first)
+    profiles = read_jsonl(jsonl / "profiles.jsonl")
+    people = sandbox.client.seed_profile_object_ids(
+        exportable_event_names(truth), FIRST_DAY, LAST_DAY
+    )
+    assert {p["objectId"] or p["platformInfo"][0]["objectId"] for p in profiles} == people
+    assert len(profiles) == len(people)
+    counted = {r["event_name"] for r in read_jsonl(jsonl / "event_counts.jsonl")}
+    assert counted == {"App Launched", "Charged", "Added To Cart"}  # demo's count_events
+    for stream in ALL_STREAMS:
+        assert read_jsonl(jsonl / f"{stream}.jsonl"), f"no {stream} records"
 
     sandbox.client.set_today("2026-11-21")  # a day passes: 2026-11-20 is complete now
     output.unlink()
-    project.run("run", "tap-clevertap-events", "target-jsonl")
+    project.run("run", "tap-clevertap", "target-jsonl")
     truth = sandbox.client.seed_summary(event_profiles=False)
     second = read_jsonl(output)
     # lookback_days = 2: the two completed days before the bookmark's next day, plus the new day
@@ -98,7 +122,7 @@ def test_second_run_is_incremental_and_full_refresh_reextracts(
     assert len(overlap) == sum(expected_events(truth, "2026-11-18", "2026-11-19").values())
 
     output.unlink()
-    project.run("run", "--full-refresh", "tap-clevertap-events", "target-jsonl")
+    project.run("run", "--full-refresh", "tap-clevertap", "target-jsonl")
     assert len(read_jsonl(output)) == sum(expected_events(truth, FIRST_DAY, "2026-11-20").values())
 
 
@@ -126,23 +150,17 @@ def test_segment_archive_to_clevertap_writes_segment_style_keys(
     }
 
 
+
 def test_clevertap_to_warehouse_loads_duckdb(project: MeltanoProject, sandbox: t.Any) -> None:
     project.run("run", "clevertap-to-warehouse")
     truth = sandbox.client.seed_summary(event_profiles=False)
-    duckdb_python = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
-    query = (
-        "import duckdb, json, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
-        "print(json.dumps(con.execute('select event_name, count(*) from clevertap.events "
-        "group by 1').fetchall()))"
+    loaded = dict(
+        duckdb_rows(
+            project.output / "warehouse.duckdb",
+            "select event_name, count(*) from clevertap.events group by 1",
+        )
     )
-    result = subprocess.run(
-        [str(duckdb_python), "-c", query, str(project.output / "warehouse.duckdb")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    loaded = dict(json.loads(result.stdout))
-    expected = {k: v for k, v in expected_events(truth, FIRST_DAY, "2026-11-19").items() if v}
+    expected = {k: v for k, v in expected_events(truth, FIRST_DAY, LAST_DAY).items() if v}
     assert loaded == expected
 
 
