@@ -149,6 +149,17 @@ def test_segment_archive_to_clevertap_writes_segment_style_keys(
         m["event"] for m in archive if m.get("type") == "track" and m["event"] != "Order Completed"
     }
 
+    # tap-jsonl bookmarks the file's modified time, not a line: the unchanged archive is read
+    # again in full, and target-clevertap's journal keeps every event from being uploaded twice.
+    project.run("run", "segment-to-clevertap")
+    again = project.summary("target-clevertap")
+    assert again["received"] == len(archive)
+    assert again["skipped_by_reason"].get("already_delivered", 0) >= len(events)
+    assert again["rejected"] == summary["rejected"]
+    assert sandbox.client.clevertap_uploaded_events() == events  # nothing doubled
+    # profiles are uploaded again, but an upload sets the same values: nothing changes
+    after = {p["identity"]: p["profileData"] for p in sandbox.client.clevertap_profiles()}
+    assert after == {p["identity"]: p["profileData"] for p in profiles}
 
 
 def test_clevertap_to_warehouse_loads_duckdb(project: MeltanoProject, sandbox: t.Any) -> None:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import typing as t
 
 import pytest
 from pipeline_support import ROOT, MeltanoProject
+from sandbox_truth import read_jsonl
 
 pytestmark = pytest.mark.e2e
-
-
-def read_jsonl(path: t.Any) -> list[dict[str, t.Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def test_pypi_tap_jsonl_into_target_segment_with_a_generic_mapping(
@@ -35,9 +31,18 @@ def test_pypi_tap_jsonl_into_target_segment_with_a_generic_mapping(
     for order in orders:
         assert timestamps[order["order_id"]].startswith(order["created_at"][:19])
 
-    # tap-jsonl remembers the last line read: a second run sends nothing new
+    # tap-jsonl bookmarks the file's modified time, not the last line read: a second run re-reads
+    # the unchanged file and sends every order again, with the same messageIds, so Segment keeps
+    # each once (its deduplication by messageId).
     meltano_project.run("run", "tap-orders-file", "target-segment")
-    assert sandbox.client.segment_stats()["accepted"] == len(orders)
+    assert meltano_project.summary("target-segment")["delivered"] == len(orders)
+    stats = sandbox.client.segment_stats()
+    assert (stats["received"], stats["accepted"], stats["duplicates"]) == (
+        2 * len(orders),
+        len(orders),
+        len(orders),
+    )
+    assert sandbox.client.segment_messages() == messages
 
 
 def test_mapper_between_tap_clevertap_and_a_pypi_loader(
