@@ -81,7 +81,11 @@ def jobs_run_by(test_file: str, test_name: str) -> set[str]:
             and isinstance(node.args[0], ast.Constant)
             and node.args[0].value == "run"
         ):
-            names |= {a.value for a in node.args[1:] if isinstance(a, ast.Constant)}
+            names |= {
+                a.value
+                for a in node.args[1:]
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            }
     return names
 
 
