@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import time
 import typing as t
 from pathlib import Path
@@ -27,12 +28,14 @@ PIPELINES = (
     ),
     ("segment-to-clevertap", ("tap-segment-archive target-clevertap",)),
     ("clevertap-to-warehouse", ("tap-clevertap-events target-duckdb",)),
+    ("clevertap-reports-to-warehouse", ("tap-clevertap-reports target-duckdb",)),
 )
 STATE_IDS = (
     "demo:tap-clevertap-events-to-target-segment",
     "demo:tap-clevertap-profiles-to-target-segment",
     "demo:tap-segment-archive-to-target-clevertap",
     "demo:tap-clevertap-events-to-target-duckdb",
+    "demo:tap-clevertap-reports-to-target-duckdb",
 )
 
 
@@ -81,17 +84,20 @@ def state_of(state_id: str, env: dict[str, str]) -> dict[str, object]:
         return {}
 
 
-def duckdb_events(path: Path) -> int | None:
-    """Rows in the warehouse's events table, read with target-duckdb's own duckdb module."""
+def duckdb_row_counts(path: Path) -> dict[str, int]:
+    """Rows per table of the warehouse, read with target-duckdb's own duckdb module."""
     python = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
     query = (
-        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
-        "print(con.execute('select count(*) from clevertap.events').fetchone()[0])"
+        "import duckdb, json, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+        'tables = [r[0] for r in con.execute("select table_name from information_schema.tables '
+        "where table_schema = 'clevertap' order by 1\").fetchall()]; "
+        "print(json.dumps({t: con.execute(f'select count(*) from clevertap.{t}').fetchone()[0] "
+        "for t in tables}))"
     )
     result = subprocess.run(
         [str(python), "-c", query, str(path)], capture_output=True, text=True, check=False
     )
-    return int(result.stdout.strip()) if result.returncode == 0 else None
+    return dict(json.loads(result.stdout)) if result.returncode == 0 else {}
 
 
 def main() -> int:
@@ -149,6 +155,7 @@ def main() -> int:
     people = results["tap-clevertap-profiles target-segment"]
     archive = results["tap-segment-archive target-clevertap"]
     warehouse = results["tap-clevertap-events target-duckdb"]
+    rows = duckdb_row_counts(OUTPUT / "warehouse.duckdb")
     ct: dict[str, t.Any] = archive["summary"]
     names: dict[str, t.Any] = ct.get("property_names") or {}
     rules: dict[str, int] = ct.get("rejected_by_rule") or {}
@@ -165,6 +172,11 @@ def main() -> int:
         f"{people['segment_accepted']}"
     )
     say(
+        f"  rejected by target-segment (events, profiles): "
+        f"{events['summary'].get('rejected', '?')}, {people['summary'].get('rejected', '?')}"
+        f"   ({OUTPUT.name}/target-segment-rejected.jsonl)"
+    )
+    say(
         f"  duplicates / dropped at Segment            : {segment.get('duplicates', 0)} / "
         f"{segment.get('dropped', 0)}"
     )
@@ -179,11 +191,15 @@ def main() -> int:
     for original, normalized in list(dict(names.get("renamed_sample") or {}).items())[:4]:
         say(f"      {original!r} -> {normalized!r}")
     say(f"  profiles / events now in the CleverTap sandbox: {len(profiles)} / {uploaded_events}")
-    say("CleverTap -> warehouse   (job clevertap-to-warehouse, target-duckdb from PyPI)")
+    say("CleverTap -> warehouse   (jobs clevertap-to-warehouse and clevertap-reports-to-warehouse,")
+    say("                          target-duckdb from PyPI)")
     say(f"  events extracted this run                  : {warehouse['extracted']}")
+    say(f"  rows in {OUTPUT.name}/warehouse.duckdb events: {rows.get('events', '?')}")
+    report_rows = ", ".join(f"{table} {n}" for table, n in rows.items() if table != "events")
     say(
-        f"  rows in {OUTPUT.name}/warehouse.duckdb events: "
-        f"{duckdb_events(OUTPUT / 'warehouse.duckdb')}"
+        textwrap.fill(
+            report_rows, 78, initial_indent="  report tables (rows): ", subsequent_indent="      "
+        )
     )
     say("Where to look")
     say(f"  logs                         : {OUTPUT}/<task>.log")
