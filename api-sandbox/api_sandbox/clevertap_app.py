@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 from email.utils import format_datetime
@@ -20,7 +21,15 @@ from aiohttp import web
 from api_sandbox import clevertap_reads as reads
 from api_sandbox.clevertap_export import EXPORT_PATHS, IN_PROGRESS, export_handler
 from api_sandbox.clevertap_upload import upload
-from api_sandbox.http_common import SERVER, STATE, abort_connection, json_body, query_params
+from api_sandbox.http_common import (
+    AUTH_ACCEPTED,
+    SERVER,
+    STATE,
+    abort_connection,
+    json_body,
+    log_request,
+    query_params,
+)
 from api_sandbox.inspection import add_inspection_routes
 
 if TYPE_CHECKING:
@@ -65,7 +74,9 @@ async def _guarded(
         headers.get("X-CleverTap-Account-Id") != settings.account_id
         or headers.get("X-CleverTap-Passcode") != settings.passcode
     ):
+        request[AUTH_ACCEPTED] = False
         return json_body(UNAUTHORIZED, 401)
+    request[AUTH_ACCEPTED] = True
     family = _family(request.path)
     gate = traffic.gates[family] if family else None
     if gate is not None and not gate.try_enter():
@@ -135,18 +146,29 @@ async def _sent(
 
 @web.middleware
 async def clevertap_pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Apply the vendor pipeline to API paths and count every answer by endpoint and status."""
+    """Apply the vendor pipeline to API paths; count and log every answer.
+
+    The body is read first (aiohttp keeps it, so the handler's own read costs nothing) so the
+    request log has it even when auth, a limit or a fault answers before the handler.
+    """
     if request.path.startswith("/_sandbox/"):
         return await handler(request)
     state = request.app[STATE]
     traffic = state.traffic["clevertap"]
+    log = state.request_logs["clevertap"]
+    received_at = time.time()
+    body: bytes | None = None
     try:
+        if log.enabled:
+            body = await request.read()
         response = await _guarded(request, handler, state, traffic)
     except web.HTTPException as error:
         response = json_body(
             {"status": "fail", "error": error.reason, "code": error.status}, error.status
         )
     endpoint = f"{request.method} {request.path}"
+    if log.enabled:
+        log_request(log, request, received_at, body, response, write_key_field=False)
     if response is None:
         traffic.requests.count(endpoint, 0)
         # The connection is already aborted: aiohttp fails to write this, quietly.

@@ -165,6 +165,25 @@ def main() -> None:
     help="Accept nested objects in uploads (CleverTap's opt-in Nested Objects feature).",
 )
 @click.option(
+    "--request-log-size",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.request_log_size,
+    show_default=True,
+    help="API requests kept per emulator in the request log (GET /_sandbox/clevertap/requests, "
+    "/_sandbox/segment/requests): the oldest are forgotten first; 0 = no log. Each entry keeps "
+    "the whole request body (gzip-decoded) and the whole response body, however large; auth "
+    "headers are never kept and secrets in bodies are redacted.",
+)
+@click.option(
+    "--request-log-mb",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.request_log_mb,
+    show_default=True,
+    help="Also forget the oldest log entries once their bodies exceed this many MiB per "
+    "emulator (full export pages are ~45 MB each); the newest entry is always kept; "
+    "0 = bounded by --request-log-size only.",
+)
+@click.option(
     "--ready-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -185,3 +186,33 @@ class SandboxClient:
         """Messages answered 200 and dropped, each {"reason", "message", "receivedAt"}."""
         result: list[dict[str, Any]] = self._get("segment/dropped", "segment")
         return result
+
+    @staticmethod
+    def logged_bytes(entry: dict[str, Any], field: str = "body") -> bytes | None:
+        """The exact bytes of a request-log entry's `body` or `response` (undoing text/base64)."""
+        value = entry[field]
+        if value is None:
+            return None
+        if entry[f"{field}_encoding"] == "base64":
+            return base64.b64decode(value)
+        return str(value).encode("utf-8")
+
+    def _requests(self, server: str, since: int, limit: int | None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"since": since}
+        if limit is not None:
+            params["limit"] = limit
+        result: list[dict[str, Any]] = self._get(f"{server}/requests", server, **params)["requests"]
+        return result
+
+    def clevertap_requests(self, since: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Logged CleverTap API requests with seq > since, oldest first (see the README).
+
+        Each: seq, time, method, path (with query, as sent), content_encoding, auth_accepted,
+        body / body_encoding ("utf-8" text or "base64"), status (0 = connection reset),
+        response / response_encoding, redacted. `logged_bytes(entry)` gives the exact bytes.
+        """
+        return self._requests("clevertap", since, limit)
+
+    def segment_requests(self, since: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Logged Segment API requests with seq > since, oldest first; bodies gzip-decoded."""
+        return self._requests("segment", since, limit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -12,8 +12,15 @@ from aiohttp import web
 
 from api_sandbox.state import SandboxState
 
+if TYPE_CHECKING:
+    from api_sandbox.request_log import RequestLog
+
 STATE = web.AppKey("state", SandboxState)
 SERVER = web.AppKey("server", str)
+# Whether the request's credentials were accepted (unset = never checked); logged, never the key.
+AUTH_ACCEPTED = web.RequestKey("auth_accepted", bool)
+# Set once a Segment handler parsed the body: whether any "writeKey" field must be redacted.
+WRITE_KEY_IN_BODY = web.RequestKey("write_key_in_body", bool)
 
 CLEVERTAP_JSON = "application/json;charset=utf-8"
 
@@ -51,3 +58,27 @@ def abort_connection(request: web.Request) -> None:
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+def log_request(
+    log: RequestLog,
+    request: web.Request,
+    received_at: float,
+    body: bytes | None,
+    response: web.StreamResponse | None,
+    *,
+    write_key_field: bool,
+) -> None:
+    """Record one API request in the request log (response None = connection reset)."""
+    sent = response.body if isinstance(response, web.Response) else None
+    log.record(
+        time=received_at,
+        method=request.method,
+        path=request.raw_path,
+        body=body,
+        content_encoding=request.headers.get("Content-Encoding"),
+        auth_accepted=request.get(AUTH_ACCEPTED),
+        status=0 if response is None else response.status,
+        response=sent if isinstance(sent, bytes) else None,
+        write_key_field=write_key_field,
+    )

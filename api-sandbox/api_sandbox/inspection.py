@@ -256,6 +256,30 @@ async def segment_dropped(request: web.Request) -> web.Response:
     return _ok(request.app[STATE].segment.dropped)
 
 
+def _requests_of(server: str) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        """The request log: `?since=<seq>` for later entries, `?limit=` for at most that many."""
+        log = request.app[STATE].request_logs[server]
+        params = query_params(request)
+        try:
+            since = int(params.get("since", "0"))
+            limit = int(params["limit"]) if "limit" in params else None
+            if since < 0 or (limit is not None and limit < 0):
+                raise ValueError
+        except ValueError:
+            return _bad("since and limit must be integers >= 0 (since is a seq number)")
+        return _ok(
+            {
+                "capacity": log.capacity,
+                "max_bytes": log.max_bytes,
+                "recorded": log.recorded,
+                "requests": log.view(since, limit),
+            }
+        )
+
+    return handle
+
+
 def add_inspection_routes(app: web.Application) -> None:
     """Both emulators serve the same inspection API (faults default to the serving one)."""
     router = app.router
@@ -271,6 +295,8 @@ def add_inspection_routes(app: web.Application) -> None:
     router.add_get("/_sandbox/clevertap/events", clevertap_events)
     router.add_get("/_sandbox/clevertap/profiles", clevertap_profiles)
     router.add_get("/_sandbox/clevertap/upload-log", clevertap_upload_log)
+    router.add_get("/_sandbox/clevertap/requests", _requests_of("clevertap"))
     router.add_get("/_sandbox/segment/stats", segment_stats)
     router.add_get("/_sandbox/segment/messages", segment_messages)
     router.add_get("/_sandbox/segment/dropped", segment_dropped)
+    router.add_get("/_sandbox/segment/requests", _requests_of("segment"))

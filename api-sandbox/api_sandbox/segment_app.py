@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
-from api_sandbox.http_common import SERVER, STATE, abort_connection, json_body
+from api_sandbox.http_common import (
+    AUTH_ACCEPTED,
+    SERVER,
+    STATE,
+    WRITE_KEY_IN_BODY,
+    abort_connection,
+    json_body,
+    log_request,
+)
 from api_sandbox.inspection import add_inspection_routes
 from api_sandbox.segment_rules import (
     MAX_BATCH_ITEMS,
@@ -88,6 +96,8 @@ async def _ingest(request: web.Request, single_type: str | None) -> web.Response
         store.bad_requests_by_reason["invalid_json"] += 1
         return _error(400, "invalid_json", "Request body must be a JSON object")
     key = _write_key(request, body)
+    known_key = key == state.settings.write_key
+    request[AUTH_ACCEPTED] = known_key
     if key is None or len(key.strip()) < MIN_WRITE_KEY_LENGTH:
         store.bad_requests_by_reason["invalid_write_key"] += 1
         return _error(400, "invalid_write_key", "Missing or malformed write key")
@@ -97,6 +107,9 @@ async def _ingest(request: web.Request, single_type: str | None) -> web.Response
         items = items if isinstance(items, list) else []
     else:
         items = [{**body, "type": single_type}]
+    request[WRITE_KEY_IN_BODY] = "writeKey" in body or any(
+        item.__class__ is dict and "writeKey" in item for item in items
+    )
     for item in items:
         if message_size(item) > MAX_MESSAGE_BYTES:
             store.bad_requests_by_reason["message_too_large"] += 1
@@ -104,7 +117,6 @@ async def _ingest(request: web.Request, single_type: str | None) -> web.Response
     received_at = _received_at()
     if not items:
         store.drop("empty_batch", body.get("batch"), received_at)
-    known_key = key == state.settings.write_key
     for position, item in enumerate(items):
         store.received += 1
         if not isinstance(item, dict):
@@ -192,12 +204,21 @@ async def _guarded(
 
 @web.middleware
 async def segment_pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Apply the vendor pipeline to API paths and count answers by endpoint and status."""
+    """Apply the vendor pipeline to API paths; count and log answers.
+
+    The settings CDN path carries a write key, so it stays out of the request log.
+    """
     if request.path.startswith("/_sandbox/"):
         return await handler(request)
     state = request.app[STATE]
     traffic = state.traffic["segment"]
+    log = state.request_logs["segment"]
+    logged = log.enabled and not request.path.startswith("/v1/projects/")
+    received_at = time.time()
+    body: bytes | None = None
     try:
+        if logged:
+            body = await request.read()
         response = await _guarded(request, handler, state, traffic)
     except web.HTTPException as error:
         response = _error(
@@ -209,6 +230,10 @@ async def segment_pipeline(request: web.Request, handler: Handler) -> web.Stream
         else request.path
     )
     endpoint = f"{request.method} {path}"
+    if logged:
+        # A body the handler never parsed is searched for "writeKey" fields.
+        write_key_field = request.get(WRITE_KEY_IN_BODY, body is not None and b"writeKey" in body)
+        log_request(log, request, received_at, body, response, write_key_field=write_key_field)
     if response is None:
         traffic.requests.count(endpoint, 0)
         # The connection is already aborted: aiohttp fails to write this, quietly.

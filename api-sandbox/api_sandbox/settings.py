@@ -37,6 +37,8 @@ class SandboxSettings:
     segment_rate_limit: float = 0.0
     max_event_properties: int = 100
     allow_nested_objects: bool = False
+    request_log_size: int = 1000
+    request_log_mb: int = 128
 
     def __post_init__(self) -> None:
         """Reject impossible values early, naming the option and the rule."""
@@ -46,7 +48,15 @@ class SandboxSettings:
                 raise ValueError(f"{name} must be a probability between 0 and 1, got {value}")
         if not 0.0 <= self.late_fraction <= 1.0:
             raise ValueError(f"late_fraction must be between 0 and 1, got {self.late_fraction}")
-        for name in ("days", "profiles", "events_per_day", "latency_ms", "slow_ms"):
+        for name in (
+            "days",
+            "profiles",
+            "events_per_day",
+            "latency_ms",
+            "slow_ms",
+            "request_log_size",
+            "request_log_mb",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.profiles < 1:

@@ -10,6 +10,7 @@ from api_sandbox.clevertap_store import UploadStore
 from api_sandbox.clock import AccountClock
 from api_sandbox.cursors import CursorCodec
 from api_sandbox.prng import key64
+from api_sandbox.request_log import RequestLog
 from api_sandbox.seed_campaigns import Campaign, Message, seed_campaigns, seed_messages
 from api_sandbox.seed_events import EventHistory
 from api_sandbox.seed_profiles import ProfileFactory
@@ -109,6 +110,13 @@ class SandboxState:
         self.uploads = UploadStore()
         self.segment = SegmentStore()
         self.polls = CountPolls()
+        secrets = (settings.passcode, settings.write_key)
+        self.request_logs = {
+            server: RequestLog(
+                settings.request_log_size, settings.request_log_mb * 1024 * 1024, secrets
+            )
+            for server in ("clevertap", "segment")
+        }
         self.chains_in_flight: set[int] = set()
         self.cursor_stats = dict.fromkeys(
             ("opened", "pages_served", "records_served", "expired", "invalid", "chain_overlaps"), 0
