@@ -26,6 +26,7 @@ if t.TYPE_CHECKING:
     from api_sandbox import SandboxClient
 
     from bench.reliability.environment import Workspace
+    from bench.reliability.pipeline import Attempt
 
 FAULTS: dict[str, t.Any] = {
     "fault_5xx": 0.10,
@@ -77,29 +78,14 @@ def clevertap_to_segment(
         summary = plugins.read_summary(out, "target-segment")
     finally:
         sandbox.stop()
-    counts["retries_by_target"] = summary.get("retries")
-    return Outcome(
-        scenario="faults",
-        pipeline="tap-clevertap → target-segment",
-        counts=counts,
-        checks={
-            "pipeline_exit_0": attempt.succeeded,
-            "faults_were_injected": sum(counts["faults_injected"].values()) > 0,
-            "nothing_lost": counts["lost"] == 0,
-            "nothing_duplicated": counts["duplicated"] == 0,
-            "nothing_unexpected": counts["unexpected"] == 0,
-            "summary_adds_up": summary_adds_up(summary),
-        },
-        details={
-            "faults": FAULTS,
-            "slow_ms": SLOW_MS,
-            "batch_size_rows": BATCH_ROWS,
-            "latency_ms": latency_ms,
-            "attempt": attempt.summary(),
-            "target_summary": _summary_counts(summary),
-            "error_tail": "" if attempt.succeeded else attempt.log_tail(0) + attempt.log_tail(),
-        },
-        seconds=time.monotonic() - started,
+    return _outcome(
+        "tap-clevertap → target-segment",
+        counts,
+        {"nothing_unexpected": counts["unexpected"] == 0},
+        attempt=attempt,
+        summary=summary,
+        latency_ms=latency_ms,
+        started=started,
     )
 
 
@@ -136,19 +122,43 @@ def segment_to_clevertap(
         summary = plugins.read_summary(out, "target-clevertap")
     finally:
         sandbox.stop()
+    return _outcome(
+        "Segment archive → target-clevertap",
+        counts,
+        {
+            "nothing_uncertain": counts["uncertain"] == 0,
+            "nothing_rejected": counts["rejected_other"] == 0,
+            "every_profile_stored": counts["profiles_missing"] == 0,
+        },
+        attempt=attempt,
+        summary=summary,
+        latency_ms=latency_ms,
+        started=started,
+    )
+
+
+def _outcome(
+    pipeline: str,
+    counts: dict[str, t.Any],
+    checks: dict[str, bool],
+    *,
+    attempt: Attempt,
+    summary: dict[str, t.Any],
+    latency_ms: int,
+    started: float,
+) -> Outcome:
+    """A fault run's verdict: the checks every pipeline shares, then ``checks``."""
     counts["retries_by_target"] = summary.get("retries")
     return Outcome(
         scenario="faults",
-        pipeline="Segment archive → target-clevertap",
+        pipeline=pipeline,
         counts=counts,
         checks={
             "pipeline_exit_0": attempt.succeeded,
             "faults_were_injected": sum(counts["faults_injected"].values()) > 0,
             "nothing_lost": counts["lost"] == 0,
             "nothing_duplicated": counts["duplicated"] == 0,
-            "nothing_uncertain": counts["uncertain"] == 0,
-            "nothing_rejected": counts["rejected_other"] == 0,
-            "every_profile_stored": counts["profiles_missing"] == 0,
+            **checks,
             "summary_adds_up": summary_adds_up(summary),
         },
         details={
@@ -158,7 +168,7 @@ def segment_to_clevertap(
             "latency_ms": latency_ms,
             "attempt": attempt.summary(),
             "target_summary": _summary_counts(summary),
-            "error_tail": "" if attempt.succeeded else attempt.log_tail(),
+            "error_tail": "" if attempt.succeeded else attempt.log_tail(0) + attempt.log_tail(),
         },
         seconds=time.monotonic() - started,
     )
