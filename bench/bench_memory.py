@@ -403,30 +403,16 @@ def target_segment(volumes: list[int], peers: bool, work: Path) -> dict[str, t.A
     """target-segment on a Singer stream of calls; peer: Segment's own Python library."""
     from api_sandbox import SandboxProcess
 
+    from bench.bench_target_segment import target_config
+
     points: dict[str, dict[str, t.Any]] = {}
     with SandboxProcess(startup_timeout=60) as sandbox:
         key = sandbox.settings.write_key
         config = work / "target-segment.json"
-        config.write_text(
-            json.dumps(
-                {
-                    "write_key": key,
-                    "api_url": sandbox.segment_url,
-                    "settings_url": sandbox.segment_url,
-                    "rejected_records_path": str(work / "segment-rejected.jsonl"),
-                    "stream_mappings": {
-                        "events": {
-                            "type": "track",
-                            "event": "event",
-                            "user_id": "user_id",
-                            "timestamp": "ts",
-                            "properties": "properties",
-                        },
-                        "users": {"type": "identify", "user_id": "user_id", "traits": "traits"},
-                    },
-                }
-            )
-        )
+        settings = target_config(sandbox.segment_url, work)
+        settings["write_key"] = key
+        settings["rejected_records_path"] = str(work / "segment-rejected.jsonl")
+        config.write_text(json.dumps(settings))
         for volume in volumes:
             point: dict[str, t.Any] = {"records": volume}
             labels = ["ours", "peer"] if peers else ["ours"]
