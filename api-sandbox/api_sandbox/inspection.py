@@ -195,6 +195,37 @@ async def profile_object_ids(request: web.Request) -> web.Response:
     return _ok({"event_names": names, "object_ids": ids, "count": len(ids)})
 
 
+async def event_records(request: web.Request) -> web.Response:
+    """The raw seeded records of one event in a window (what an unfiltered export sees now).
+
+    Ground truth for filtered exports: each record's day, its profile's objectId (the one a
+    profiles export reports), identity and custom profile properties, its session source and
+    its event properties. Tests apply query conditions to these themselves.
+    """
+    state = request.app[STATE]
+    params = query_params(request)
+    index = EVENT_INDEX.get(params.get("event_name", ""))
+    first, last = parse_yyyymmdd(params.get("from")), parse_yyyymmdd(params.get("to"))
+    if index is None or first is None or last is None:
+        return _bad("event_name (a seeded event), from and to (YYYYMMDD) are required")
+    history, profiles = state.history, state.profiles
+    records = []
+    for day in history.window_days(first, last):
+        for profile_index, _, source, props in history.records_of(index, day, state.clock.today):
+            profile = profiles.profile(profile_index)
+            records.append(
+                {
+                    "day": yyyymmdd(day),
+                    "objectId": profile.object_id,
+                    "identity": profile.identity,
+                    "profileData": profile.profile_data,
+                    "session_source": source,
+                    "event_props": props,
+                }
+            )
+    return _ok({"event_name": EVENTS[index].name, "records": records})
+
+
 async def clevertap_stats(request: web.Request) -> web.Response:
     """Requests by endpoint and status, 429s, concurrency peaks, cursors, faults, uploads."""
     state = request.app[STATE]
@@ -291,6 +322,7 @@ def add_inspection_routes(app: web.Application) -> None:
     router.add_get("/_sandbox/seed/summary", summary)
     router.add_get("/_sandbox/seed/profile-count", profile_count)
     router.add_get("/_sandbox/seed/profile-object-ids", profile_object_ids)
+    router.add_get("/_sandbox/seed/event-records", event_records)
     router.add_get("/_sandbox/clevertap/stats", clevertap_stats)
     router.add_get("/_sandbox/clevertap/events", clevertap_events)
     router.add_get("/_sandbox/clevertap/profiles", clevertap_profiles)
