@@ -79,6 +79,7 @@ BENCHMARKS = (
         quick_one_latency=True,
     ),
     Benchmark("memory", [PYTHON, "-m", "bench.bench_memory"]),
+    Benchmark("audiences", [PYTHON, "-m", "bench.bench_audiences"]),
     Benchmark("reliability", [PYTHON, "-m", "bench.reliability"]),
 )
 

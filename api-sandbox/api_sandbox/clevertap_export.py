@@ -236,7 +236,7 @@ def _uploaded_records(state: SandboxState, cursor: CursorState, day: date) -> li
         )
         fields: dict[str, Any] = dict((known or {}).get("profileData") or {})
         if keep is not None and not (
-            keep.keeps_event(props, {}) and keep.keeps_profile(lambda: fields)
+            keep.keeps_event(props, {}) and keep.keeps_profile(fields.copy)
         ):
             continue
         local = datetime.fromtimestamp(stored["ts"], state.clock.tz)

@@ -16,7 +16,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-from tap_clevertap.errors import SettingsError
+from tap_clevertap.errors import MembershipStoreError
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -46,10 +46,6 @@ _GENERATION_COLUMNS = (
 )
 _COMMIT_EVERY = 50_000
 _FETCH = 1_000
-
-
-class MembershipStoreError(SettingsError):
-    """The store cannot be used as it is (locked, or out of step with the bookmark)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ with this file's own reading of the conditions, never through the tap or the san
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import sqlite3
@@ -14,8 +15,8 @@ from typing import Any
 
 import pytest
 from tap_clevertap.audiences import parse_audiences
-from tap_clevertap.errors import CleverTapError, SettingsError
-from tap_clevertap.membership import MembershipStore, MembershipStoreError
+from tap_clevertap.errors import CleverTapError, MembershipStoreError, SettingsError
+from tap_clevertap.membership import MembershipStore
 from tap_clevertap_testkit import TODAY, run_tap, tap_config
 
 STREAM = "audience_members"
@@ -194,7 +195,7 @@ def test_memberships_live_in_the_store_not_in_the_bookmark(
     run = run_tap(config, streams=[STREAM])
     partition = run.state["bookmarks"][STREAM]["partitions"][0]
     assert set(partition) == {"context", "generation", "generation_id", "window_to"}
-    with sqlite3.connect(tmp_path / "store.db") as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / "store.db")) as db:
         (count,) = db.execute("select count(*) from members").fetchone()
     assert count == len(run.records(STREAM))
 
