@@ -158,14 +158,23 @@ async def summary(request: web.Request) -> web.Response:
     return _ok(seed_summary(request.app[STATE], wanted))
 
 
-async def profile_count(request: web.Request) -> web.Response:
-    """How many records a profiles export of this event and window would return right now."""
-    state = request.app[STATE]
+def _event_window(request: web.Request) -> tuple[int, date, date] | None:
+    """The seeded event and the window a ground-truth query names, or None if unusable."""
     params = query_params(request)
     index = EVENT_INDEX.get(params.get("event_name", ""))
     first, last = parse_yyyymmdd(params.get("from")), parse_yyyymmdd(params.get("to"))
     if index is None or first is None or last is None:
+        return None
+    return index, first, last
+
+
+async def profile_count(request: web.Request) -> web.Response:
+    """How many records a profiles export of this event and window would return right now."""
+    state = request.app[STATE]
+    asked = _event_window(request)
+    if asked is None:
         return _bad("event_name (a seeded event), from and to (YYYYMMDD) are required")
+    index, first, last = asked
     members = state.history.profile_set(index, first, last, state.clock.today, None)
     return _ok({"event_name": EVENTS[index].name, "count": len(members)})
 
@@ -203,11 +212,10 @@ async def event_records(request: web.Request) -> web.Response:
     its event properties. Tests apply query conditions to these themselves.
     """
     state = request.app[STATE]
-    params = query_params(request)
-    index = EVENT_INDEX.get(params.get("event_name", ""))
-    first, last = parse_yyyymmdd(params.get("from")), parse_yyyymmdd(params.get("to"))
-    if index is None or first is None or last is None:
+    asked = _event_window(request)
+    if asked is None:
         return _bad("event_name (a seeded event), from and to (YYYYMMDD) are required")
+    index, first, last = asked
     history, profiles = state.history, state.profiles
     records = []
     for day in history.window_days(first, last):
