@@ -346,6 +346,37 @@ def memory(data: dict[str, t.Any], out: Path) -> Path:
     )
 
 
+def audiences(data: dict[str, t.Any], out: Path) -> Path:
+    """Peak RSS of the audience_members stream per audience size, first run and change run."""
+    groups = [
+        Group(
+            f"{run['members']:,} members",
+            [
+                Bar("first run\n(all enter)", [run["first_run"]["peak_rss_mib"]], ours=True),
+                Bar(
+                    f"next run\n({run['second_run']['records_out']:,} changes)",
+                    [run["second_run"]["peak_rss_mib"]],
+                    ours=True,
+                ),
+            ],
+        )
+        for run in data["runs"]
+    ]
+    groups[
+        -1
+    ].note = (
+        f"x{data['peak_rss_growth_large_over_small']} for x{data['member_ratio']:g} the members"
+    )
+    return grouped_bars(
+        groups,
+        title="audience_members: peak memory by audience size (flat = ratio near 1)",
+        unit="peak RSS, MiB",
+        lower_is_better=True,
+        source="bench/bench_audiences.py",
+        path=out / "audiences.png",
+    )
+
+
 def reliability(data: dict[str, t.Any], out: Path) -> Path:
     """Per scenario: what arrived once, what is listed as uncertain, what was lost or doubled."""
     rows = [s for s in data["scenarios"] if "expected" in s["counts"]]
@@ -402,6 +433,7 @@ CHARTS: dict[str, t.Callable[[dict[str, t.Any], Path], Path]] = {
     "sandbox_capacity": sandbox_capacity,
     "meltano_overhead": meltano_overhead,
     "memory": memory,
+    "audiences": audiences,
     "reliability": reliability,
 }
 

@@ -164,6 +164,24 @@ def _memory(data: dict[str, t.Any]) -> list[Row]:
     return rows
 
 
+def _audiences(data: dict[str, t.Any]) -> list[Row]:
+    small, large = data["runs"][0], data["runs"][-1]
+
+    def peak(run: dict[str, t.Any]) -> float:
+        return float(max(run["first_run"]["peak_rss_mib"], run["second_run"]["peak_rss_mib"]))
+
+    return [
+        _row(
+            "audiences",
+            "peak RSS of tap-clevertap audience_members (membership in SQLite)",
+            f"{small['members']:,} → {large['members']:,} members",
+            f"{peak(small):.0f} → {peak(large):.0f} MiB",
+            "no peer",
+            f"x{data['peak_rss_growth_large_over_small']} for x{data['member_ratio']:g} members",
+        )
+    ]
+
+
 def _reliability(data: dict[str, t.Any]) -> list[Row]:
     rows = []
     for s in data["scenarios"]:
@@ -201,6 +219,7 @@ EXTRACTORS: dict[str, t.Callable[[dict[str, t.Any]], list[Row]]] = {
     "tap_events": _tap_events,
     "meltano_overhead": _meltano_overhead,
     "memory": _memory,
+    "audiences": _audiences,
     "normalization": _normalization,
     "reliability": _reliability,
 }

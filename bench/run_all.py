@@ -79,6 +79,7 @@ BENCHMARKS = (
         quick_one_latency=True,
     ),
     Benchmark("memory", [PYTHON, "-m", "bench.bench_memory"]),
+    Benchmark("audiences", [PYTHON, "-m", "bench.bench_audiences"]),
     Benchmark("reliability", [PYTHON, "-m", "bench.reliability"]),
 )
 
@@ -155,6 +156,14 @@ def _previous_durations(results: Path) -> dict[str, float]:
 
 def _previous_machine(results: Path) -> dict[str, t.Any]:
     return dict(_previous(results).get("machine") or preflight())
+
+
+def _in_repository(where: str) -> str:
+    """A chart's path relative to the repository (it is committed: no machine's paths in it)."""
+    path = Path(where)
+    return (
+        str(path.relative_to(ROOT)) if path.is_absolute() and path.is_relative_to(ROOT) else where
+    )
 
 
 def _untracked(directory: Path) -> None:
@@ -236,7 +245,10 @@ def main() -> int:
         else round(time.monotonic() - started, 1),
         "failures": failures,
         "headlines": headlines.extract(collected),
-        "charts": charts.render_all(collected, images),
+        "charts": {
+            name: _in_repository(where)
+            for name, where in charts.render_all(collected, images).items()
+        },
         "results": collected,
     }
     (results / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")

@@ -6,6 +6,7 @@ second `make demo` is incremental: the tap re-reads only its lookback window.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -36,6 +37,7 @@ STATE_IDS = (
     "demo:tap-segment-archive-to-target-clevertap",
     "demo:tap-clevertap-events-to-target-duckdb",
     "demo:tap-clevertap-reports-to-target-duckdb",
+    "demo:tap-clevertap-audiences-to-target-segment",
 )
 
 
@@ -100,6 +102,34 @@ def duckdb_row_counts(path: Path) -> dict[str, int]:
     return dict(json.loads(result.stdout)) if result.returncode == 0 else {}
 
 
+def run_audiences(client: t.Any, env: dict[str, str]) -> list[str]:
+    """The audiences job twice, a day apart on the sandbox's clock; the lines of its summary.
+
+    Runs last: it moves the sandbox's "today" forward so the audiences' windows move and people
+    enter and leave them.
+    """
+    lines = ["CleverTap audiences -> Segment   (job clevertap-audiences-to-segment)"]
+    for label in ("today", "a day later"):
+        seen = {m["messageId"] for m in client.segment_messages()}
+        say(f"==> meltano --environment=demo run clevertap-audiences-to-segment   ({label})")
+        run([*MELTANO, "run", "clevertap-audiences-to-segment"], env, OUTPUT / "audiences.log")
+        calls: dict[str, dict[str, int]] = {}
+        for message in client.segment_messages():
+            if message["messageId"] not in seen and message["type"] == "track":
+                key = message["properties"].get("audience_key", "?")
+                counts = calls.setdefault(key, {})
+                counts[message["event"]] = counts.get(message["event"], 0) + 1
+        for key, counts in sorted(calls.items()):
+            entered, exited = counts.get("Audience Entered", 0), counts.get("Audience Exited", 0)
+            lines.append(f"  {label:<12} {key:<28}: {entered} entered, {exited} exited")
+        if not calls:
+            lines.append(f"  {label:<12} no changes")
+        today = dt.date.fromisoformat(client.config()["today"])
+        client.set_today(today + dt.timedelta(days=1))
+    lines.append("  (each change: an identify with the audience's trait, and a track)")
+    return lines
+
+
 def main() -> int:
     """Install, start the sandbox, run each pipeline, print the summary, stop the sandbox."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -148,6 +178,7 @@ def main() -> int:
                 }
         truth = client.seed_summary(event_profiles=False)
         segment = client.segment_stats()
+        audiences = run_audiences(client, env)
         profiles = client.clevertap_profiles()
         uploaded_events = client.clevertap_stats()["uploads"]["events_stored"]
 
@@ -201,6 +232,8 @@ def main() -> int:
             report_rows, 78, initial_indent="  report tables (rows): ", subsequent_indent="      "
         )
     )
+    for line in audiences:
+        say(line)
     say("Where to look")
     say(f"  logs                         : {OUTPUT}/<task>.log")
     say(f"  rejected records and reasons : {OUTPUT}/target-*-rejected.jsonl")

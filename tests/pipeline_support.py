@@ -80,6 +80,7 @@ def project_env(sandbox: SandboxProcess, tmp_path: Path) -> tuple[dict[str, str]
         "TARGET_CLEVERTAP_SUMMARY_PATH": str(output / "target-clevertap-summary.json"),
         "TARGET_CLEVERTAP_REJECTED_RECORDS_PATH": str(output / "target-clevertap-rejected.jsonl"),
         "TARGET_CLEVERTAP_JOURNAL_PATH": str(tmp_path / "journal.sqlite"),
+        "TAP_CLEVERTAP_AUDIENCE_STORE_PATH": str(tmp_path / "audiences.sqlite"),
         "TARGET_DUCKDB_PATH": str(output / "warehouse.duckdb"),
         "TARGET_JSONL_DESTINATION_PATH": str(output / "jsonl"),
     }

@@ -32,6 +32,10 @@ JOB_TESTS = {
         "test_jobs.py",
         "test_scheduled_jobs_and_account_jobs_run_in_demo",
     ),
+    "clevertap-audiences-to-segment": (
+        "test_audiences.py",
+        "test_first_run_sends_every_member_then_exactly_the_entries_and_exits",
+    ),
     "segment-to-clevertap": (
         "test_pipelines.py",
         "test_segment_archive_to_clevertap_writes_segment_style_keys",

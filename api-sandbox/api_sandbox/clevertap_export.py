@@ -17,7 +17,14 @@ import orjson
 
 from api_sandbox.catalog import EVENT_INDEX, EVENTS
 from api_sandbox.clock import packed_ts, parse_yyyymmdd
-from api_sandbox.cql import Predicate, QueryError, compile_filters
+from api_sandbox.cql import (
+    ExportQuery,
+    Predicate,
+    QueryError,
+    compile_filters,
+    compile_query,
+    query_filters,
+)
 from api_sandbox.cursors import EVENTS_EXPORT, PROFILES_EXPORT, CursorState
 from api_sandbox.http_common import STATE, json_body, json_bytes, parse_object, query_params
 from api_sandbox.prng import key64
@@ -107,6 +114,16 @@ def filters_of(query: dict[str, Any]) -> tuple[Predicate | None, bytes]:
     return predicate, (orjson.dumps(raw) if predicate is not None else b"")
 
 
+def export_filters_of(query: dict[str, Any]) -> bytes:
+    """An export's event, session and profile-field filters, validated, as cursor bytes."""
+    try:
+        parts = query_filters(query)
+        compile_query(parts)
+    except QueryError as error:
+        raise fail(str(error)) from error
+    return orjson.dumps(parts, option=orjson.OPT_SORT_KEYS) if parts else b""
+
+
 def _flags(params: dict[str, str]) -> int:
     """app/events/profile query flags; all default to on (device fields observed by default)."""
     flags = ALL_FLAGS
@@ -140,7 +157,7 @@ def open_export(
         raise QueryRejected(MALFORMED, 400)
     index = event_index_of(query, exportable=True, state=state)
     first, last = date_window(state, query, allow_future=False)
-    _, filters = filters_of(query)
+    filters = export_filters_of(query)
     cursor = CursorState(
         kind=kind,
         flags=_flags(params),
@@ -177,8 +194,8 @@ def _page_body(
 
 
 @lru_cache(maxsize=64)
-def _compiled(filters: bytes) -> Predicate | None:
-    return compile_filters(orjson.loads(filters)) if filters else None
+def _compiled(filters: bytes) -> ExportQuery | None:
+    return compile_query(orjson.loads(filters)) if filters else None
 
 
 def _seeded_count(state: SandboxState, cursor: CursorState, day: date, snapshot: date) -> int:
@@ -206,9 +223,6 @@ def _uploaded_records(state: SandboxState, cursor: CursorState, day: date) -> li
     for raw in state.uploads.events_on(name, day.toordinal()):
         stored = orjson.loads(raw)
         props = stored.get("evtData") or {}
-        if keep is not None and not keep(props):
-            continue
-        local = datetime.fromtimestamp(stored["ts"], state.clock.tz)
         profile: dict[str, Any] = {
             key: stored[key] for key in ("objectId", "identity") if key in stored
         }
@@ -220,6 +234,12 @@ def _uploaded_records(state: SandboxState, cursor: CursorState, day: date) -> li
             ),
             None,
         )
+        fields: dict[str, Any] = dict((known or {}).get("profileData") or {})
+        if keep is not None and not (
+            keep.keeps_event(props, {}) and keep.keeps_profile(fields.copy)
+        ):
+            continue
+        local = datetime.fromtimestamp(stored["ts"], state.clock.tz)
         if known is not None and cursor.flags & PROFILE_DATA:
             profile["profileData"] = known["profileData"]
         local_second = local.hour * 3600 + local.minute * 60 + local.second

@@ -152,6 +152,22 @@ class SandboxClient:
         )
         return set(result["object_ids"])
 
+    def seed_event_records(
+        self, event_name: str, from_day: date | int | str, to_day: date | int | str
+    ) -> list[dict[str, Any]]:
+        """Raw seeded records of one event in the window, as an unfiltered export sees them now.
+
+        Each: `day`, the profile's `objectId`, `identity` and `profileData`, `session_source` and
+        `event_props` (for computing filtered exports independently of the sandbox's filters).
+        """
+        result = self._get(
+            "seed/event-records",
+            event_name=event_name,
+            **{"from": _day(from_day), "to": _day(to_day)},
+        )
+        records: list[dict[str, Any]] = result["records"]
+        return records
+
     def clevertap_stats(self) -> dict[str, Any]:
         """Requests by endpoint and status, 429s, max concurrency per family, cursors, uploads."""
         result: dict[str, Any] = self._get("clevertap/stats")

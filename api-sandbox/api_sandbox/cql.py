@@ -1,8 +1,14 @@
-"""CleverTap query-language property filters (clevertap-api.md §2.2), applied to seeded records."""
+"""CleverTap query-language filters (clevertap-api.md §2.2), applied to seeded records.
+
+Event, session and profile-field filters are emulated; the other parts of
+``common_profile_properties`` (demographics, technographics) are refused rather than ignored, so a
+query the sandbox cannot honour never returns a plausible but wrong answer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -110,11 +116,70 @@ def _one(raw: object) -> Predicate:
     return test
 
 
-def compile_filters(raw: object) -> Predicate | None:
-    """A predicate over event properties (all filters must hold), or None without filters."""
+def compile_filters(raw: object, key: str = "event_properties") -> Predicate | None:
+    """A predicate over one property object (all filters must hold), or None without filters."""
     if raw is None or raw == []:
         return None
     if not isinstance(raw, list):
-        raise QueryError("event_properties must be a list of filters")
+        raise QueryError(f"{key} must be a list of filters")
     tests = [_one(item) for item in raw]
     return lambda record: all(test(record) for test in tests)
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    """The filters of one export query; a record is kept when every one of them holds."""
+
+    event: Predicate | None = None
+    session: Predicate | None = None
+    profile: Predicate | None = None
+
+    def keeps_event(self, props: dict[str, Any], session_props: dict[str, Any]) -> bool:
+        """Whether the event and session property filters hold for one event."""
+        return (self.event is None or self.event(props)) and (
+            self.session is None or self.session(session_props)
+        )
+
+    def keeps_profile(self, fields: Callable[[], dict[str, Any]]) -> bool:
+        """Whether the profile-field filters hold (``fields`` is only called when needed)."""
+        return self.profile is None or self.profile(fields())
+
+
+#: The filter lists of a query, by where they sit in its body.
+QUERY_PARTS = (
+    ("event_properties", "event_properties"),
+    ("session_properties", "session_properties"),
+    ("profile_fields", "common_profile_properties.profile_fields"),
+)
+
+
+def query_filters(query: dict[str, Any]) -> dict[str, Any]:
+    """The query's filter lists by part (only the non-empty ones), validated for shape."""
+    common = query.get("common_profile_properties")
+    if common is not None and not isinstance(common, dict):
+        raise QueryError("common_profile_properties must be an object")
+    unsupported = sorted(set(common or {}) - {"profile_fields"})
+    if unsupported:
+        raise QueryError(
+            f"common_profile_properties.{unsupported[0]} is not emulated by the sandbox "
+            "(only profile_fields is)"
+        )
+    parts = {
+        "event_properties": query.get("event_properties"),
+        "session_properties": query.get("session_properties"),
+        "profile_fields": (common or {}).get("profile_fields"),
+    }
+    return {name: raw for name, raw in parts.items() if raw is not None and raw != []}
+
+
+def compile_query(parts: dict[str, Any]) -> ExportQuery | None:
+    """The ExportQuery of ``query_filters``' result, or None when there is nothing to filter."""
+    if not parts:
+        return None
+    where = dict(QUERY_PARTS)
+    predicates = {name: compile_filters(raw, where[name]) for name, raw in parts.items()}
+    return ExportQuery(
+        event=predicates.get("event_properties"),
+        session=predicates.get("session_properties"),
+        profile=predicates.get("profile_fields"),
+    )

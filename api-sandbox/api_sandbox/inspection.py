@@ -158,14 +158,23 @@ async def summary(request: web.Request) -> web.Response:
     return _ok(seed_summary(request.app[STATE], wanted))
 
 
-async def profile_count(request: web.Request) -> web.Response:
-    """How many records a profiles export of this event and window would return right now."""
-    state = request.app[STATE]
+def _event_window(request: web.Request) -> tuple[int, date, date] | None:
+    """The seeded event and the window a ground-truth query names, or None if unusable."""
     params = query_params(request)
     index = EVENT_INDEX.get(params.get("event_name", ""))
     first, last = parse_yyyymmdd(params.get("from")), parse_yyyymmdd(params.get("to"))
     if index is None or first is None or last is None:
+        return None
+    return index, first, last
+
+
+async def profile_count(request: web.Request) -> web.Response:
+    """How many records a profiles export of this event and window would return right now."""
+    state = request.app[STATE]
+    asked = _event_window(request)
+    if asked is None:
         return _bad("event_name (a seeded event), from and to (YYYYMMDD) are required")
+    index, first, last = asked
     members = state.history.profile_set(index, first, last, state.clock.today, None)
     return _ok({"event_name": EVENTS[index].name, "count": len(members)})
 
@@ -193,6 +202,36 @@ async def profile_object_ids(request: web.Request) -> web.Response:
         )
     ids = sorted(state.profiles.profile(index).object_id for index in members)
     return _ok({"event_names": names, "object_ids": ids, "count": len(ids)})
+
+
+async def event_records(request: web.Request) -> web.Response:
+    """The raw seeded records of one event in a window (what an unfiltered export sees now).
+
+    Ground truth for filtered exports: each record's day, its profile's objectId (the one a
+    profiles export reports), identity and custom profile properties, its session source and
+    its event properties. Tests apply query conditions to these themselves.
+    """
+    state = request.app[STATE]
+    asked = _event_window(request)
+    if asked is None:
+        return _bad("event_name (a seeded event), from and to (YYYYMMDD) are required")
+    index, first, last = asked
+    history, profiles = state.history, state.profiles
+    records = []
+    for day in history.window_days(first, last):
+        for profile_index, _, source, props in history.records_of(index, day, state.clock.today):
+            profile = profiles.profile(profile_index)
+            records.append(
+                {
+                    "day": yyyymmdd(day),
+                    "objectId": profile.object_id,
+                    "identity": profile.identity,
+                    "profileData": profile.profile_data,
+                    "session_source": source,
+                    "event_props": props,
+                }
+            )
+    return _ok({"event_name": EVENTS[index].name, "records": records})
 
 
 async def clevertap_stats(request: web.Request) -> web.Response:
@@ -291,6 +330,7 @@ def add_inspection_routes(app: web.Application) -> None:
     router.add_get("/_sandbox/seed/summary", summary)
     router.add_get("/_sandbox/seed/profile-count", profile_count)
     router.add_get("/_sandbox/seed/profile-object-ids", profile_object_ids)
+    router.add_get("/_sandbox/seed/event-records", event_records)
     router.add_get("/_sandbox/clevertap/stats", clevertap_stats)
     router.add_get("/_sandbox/clevertap/events", clevertap_events)
     router.add_get("/_sandbox/clevertap/profiles", clevertap_profiles)

@@ -21,7 +21,7 @@ from api_sandbox.prng import MASK64, Stream, key64, mix64
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from api_sandbox.cql import Predicate
+    from api_sandbox.cql import ExportQuery
     from api_sandbox.seed_profiles import ProfileFactory
 
 BUCKETS = 23
@@ -117,12 +117,18 @@ class EventHistory:
                 props[prop.name] = prop.make(stream)
         return profile, second, source, props
 
+    def keeps(self, keep: ExportQuery, profile: int, source: str, props: dict[str, Any]) -> bool:
+        """Whether one drawn record passes every filter of an export query."""
+        return keep.keeps_event(props, {"session_source": source}) and keep.keeps_profile(
+            lambda: self.profiles.filter_fields(profile)
+        )
+
     def record_json(
-        self, event_index: int, day: date, index: int, flags: int, keep: Predicate | None
+        self, event_index: int, day: date, index: int, flags: int, keep: ExportQuery | None
     ) -> bytes | None:
         """One events-export record as JSON bytes, or None when `keep` filters it out."""
         profile, second, source, props = self.draw(event_index, day.toordinal(), index)
-        if keep is not None and not keep(props):
+        if keep is not None and not self.keeps(keep, profile, source, props):
             return None
         return b"".join(
             (
@@ -150,7 +156,7 @@ class EventHistory:
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
     def profile_set(
-        self, event_index: int, first: date, last: date, today: date, keep: Predicate | None
+        self, event_index: int, first: date, last: date, today: date, keep: ExportQuery | None
     ) -> list[int]:
         """Profiles who did the event in the window (what a profiles export returns)."""
         found: set[int] = set()
@@ -160,8 +166,8 @@ class EventHistory:
                 for index in range(self.visible_count(event_index, day, today)):
                     found.add(self.profile_of(event_index, ordinal, index))
             else:
-                for profile, _, _, props in self.records_of(event_index, day, today):
-                    if keep(props):
+                for profile, _, source, props in self.records_of(event_index, day, today):
+                    if profile not in found and self.keeps(keep, profile, source, props):
                         found.add(profile)
         return sorted(found)
 

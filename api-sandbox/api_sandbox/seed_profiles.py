@@ -206,6 +206,13 @@ class ProfileFactory:
         record["platformInfo"] = platform_info
         return record
 
+    def filter_fields(self, index: int) -> dict[str, Any]:
+        """What a query's profile_fields filters test: custom properties and standard fields."""
+        profile = self.profile(index)
+        standard = {"Name": profile.name, "Email": profile.email, "Phone": profile.phone}
+        standard["Identity"] = profile.identity
+        return {**{k: v for k, v in standard.items() if v}, **profile.profile_data}
+
     def _profile_record_json(self, index: int, flags: int) -> bytes:
         return orjson.dumps(self.profile_record(index, flags))
 

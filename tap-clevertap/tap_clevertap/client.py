@@ -38,7 +38,7 @@ from tap_clevertap.errors import (
 from tap_clevertap.localtime import day_int
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from tap_clevertap.settings import Settings
 
@@ -124,17 +124,27 @@ class CleverTapClient:
         *,
         stop: threading.Event | None = None,
         on_restart: Callable[[], None] | None = None,
+        conditions: Mapping[str, t.Any] | None = None,
+        flags: Sequence[tuple[str, str]] | None = None,
+        what: str | None = None,
     ) -> Iterator[bytes]:
         """Yield the raw JSON body of every page that carries records, in cursor order.
 
         Follows ``next_cursor`` until CleverTap omits it (never stops on a short or empty page),
         re-opens the window when the cursor expires (records already yielded for the window
         are yielded again, after ``on_restart()``; their event_id makes that idempotent), and
-        raises on anything else.
+        raises on anything else. ``conditions`` are added to the query body (CQL filters);
+        ``flags`` replace the export_* query flags of the settings.
         """
-        what = f"{kind} export of event {event_name!r} for {_day(first)}..{_day(last)}"
-        query = {"event_name": event_name, "from": day_int(first), "to": day_int(last)}
-        params = [("batch_size", str(self.settings.batch_size)), *self.settings.export_params]
+        what = what or f"{kind} export of event {event_name!r} for {_day(first)}..{_day(last)}"
+        query = {
+            "event_name": event_name,
+            "from": day_int(first),
+            "to": day_int(last),
+            **(conditions or {}),
+        }
+        export_flags = self.settings.export_params if flags is None else flags
+        params = [("batch_size", str(self.settings.batch_size)), *export_flags]
         open_url = f"{self.settings.base_url}/1/{kind}.json?{urlencode(params)}"
         restarts = 0
         while True:

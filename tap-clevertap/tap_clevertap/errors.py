@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, FatalSyncError
 
 
 class CleverTapError(FatalAPIError):
@@ -47,6 +47,10 @@ class RequestIdExpiredError(CleverTapError):
 
 class CountTimeoutError(CleverTapError):
     """A count query was still 'partial' when count_max_wait ran out."""
+
+
+class MembershipStoreError(FatalSyncError):
+    """The audience membership store cannot be used (locked, or out of step with the bookmark)."""
 
 
 class SettingsError(ConfigValidationError):

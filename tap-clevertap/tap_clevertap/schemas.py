@@ -153,3 +153,36 @@ def merge_property_types(seen: dict[str, set[str]]) -> dict[str, t.Any]:
             schema["items"] = {}
         properties[name] = schema
     return properties
+
+
+def audience_member_schema() -> dict[str, t.Any]:
+    """Schema of the ``audience_members`` stream: one membership change per record."""
+    return {
+        "type": "object",
+        "properties": {
+            "audience": {"type": "string"},
+            "audience_key": {"type": "string"},
+            "objectId": {"type": "string"},
+            "identity": _s("string"),
+            "change": {"type": "string", "enum": ["entered", "exited", "member"]},
+            "in_audience": {"type": "boolean"},
+            "event_name": {"type": "string"},
+            "window_from": {"type": "string", "format": "date"},
+            "window_to": {"type": "string", "format": "date"},
+            "generation": {"type": "integer"},
+            "generation_id": {"type": "string"},
+            "computed_at": {"type": "string", "format": "date-time"},
+        },
+        "required": [
+            "audience",
+            "audience_key",
+            "objectId",
+            "change",
+            "in_audience",
+            "window_from",
+            "window_to",
+            "generation",
+            "generation_id",
+            "computed_at",
+        ],
+    }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from connector_common.clevertap_account import account_settings, account_timezone, base_url
 from singer_sdk import typing as th
 
+from tap_clevertap.audiences import Audience, parse_audiences
 from tap_clevertap.errors import SettingsError
 
 if t.TYPE_CHECKING:
@@ -23,6 +24,28 @@ MAX_BATCH_SIZE = 5000
 BUCKETS = 23
 MAX_EXPORT_CONCURRENCY = 3
 TREND_TYPES = ("daily", "weekly", "monthly")
+DEFAULT_AUDIENCE_STORE = "output/tap-clevertap-audiences.sqlite"
+
+_CONDITIONS = th.ArrayType(
+    th.ObjectType(
+        th.Property("name", th.StringType, required=True),
+        th.Property(
+            "operator",
+            th.StringType,
+            description="equals (default), not_equals, contains, does_not_contain, exists, "
+            "does_not_exist, greater_than, greater_than_equals, less_than, less_than_equals",
+        ),
+        th.Property(
+            "value",
+            th.CustomType(
+                {
+                    "type": ["string", "number", "boolean", "array", "null"],
+                    "items": {"type": ["string", "number", "boolean"]},
+                }
+            ),
+        ),
+    )
+)
 
 CONFIG_SCHEMA = th.PropertiesList(
     *account_settings("the /1 suffix"),
@@ -60,6 +83,41 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Events whose actors the profiles stream sweeps (GET /1/profiles.json "
         "per event). Default: the same list as the events stream. One broad event such "
         "as 'App Launched' is usually enough and far cheaper.",
+    ),
+    th.Property(
+        "audiences",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("name", th.StringType, required=True),
+                th.Property("key", th.StringType),
+                th.Property("event_name", th.StringType, required=True),
+                th.Property("last_days", th.IntegerType, required=True),
+                th.Property("event_properties", _CONDITIONS),
+                th.Property("session_properties", _CONDITIONS),
+                th.Property("profile_properties", _CONDITIONS),
+            )
+        ),
+        description="Past-behavior audiences for the audience_members stream: each is a `name` "
+        "(its `key` defaults to the snake_case name), an `event_name`, `last_days` (the window: "
+        "that many complete days up to yesterday) and optional `event_properties`, "
+        "`session_properties` and `profile_properties` conditions ({name, operator, value}), "
+        "as CleverTap's profiles export takes them. See the README, Audiences.",
+    ),
+    th.Property(
+        "audience_store_path",
+        th.StringType,
+        default=DEFAULT_AUDIENCE_STORE,
+        description="SQLite file keeping each audience's last memberships, from which entries "
+        "and exits are computed. Keep it between runs (a run whose bookmark it cannot match "
+        "stops with an error); one run at a time may use it.",
+    ),
+    th.Property(
+        "audience_unchanged_members",
+        th.BooleanType,
+        default=False,
+        description="audience_members: also emit every member who stayed in the audience "
+        "(change `member`) on each run, for a full membership snapshot. Off: only entries and "
+        "exits.",
     ),
     th.Property(
         "batch_size",
@@ -266,6 +324,9 @@ class Settings:
     trend_type: str
     count_poll_interval: float
     count_max_wait: float
+    audiences: tuple[Audience, ...] = ()
+    audience_store_path: str = DEFAULT_AUDIENCE_STORE
+    audience_unchanged_members: bool = False
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
@@ -313,6 +374,9 @@ class Settings:
             trend_type=_trend_type(config.get("trend_type")),
             count_poll_interval=_positive(config, "count_poll_interval", 2.0),
             count_max_wait=_positive(config, "count_max_wait", 600.0),
+            audiences=parse_audiences(config.get("audiences")),
+            audience_store_path=str(config.get("audience_store_path") or DEFAULT_AUDIENCE_STORE),
+            audience_unchanged_members=bool(config.get("audience_unchanged_members", False)),
         )
 
 

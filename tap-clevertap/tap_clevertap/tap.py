@@ -10,6 +10,7 @@ from functools import cached_property
 from singer_sdk import Tap
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
+from tap_clevertap.audience_stream import AudienceMembersStream
 from tap_clevertap.campaign_streams import CampaignReportsStream, CampaignsStream
 from tap_clevertap.client import CleverTapClient, ExportLimiter, check_connection
 from tap_clevertap.count_streams import EventCountsStream, ProfileCountsStream, TrendsStream
@@ -48,6 +49,7 @@ _EXIT_ON_SIGNAL = 128
 STREAM_ORDER = (
     "events",
     "profiles",
+    "audience_members",
     "campaigns",
     "campaign_reports",
     "message_reports",
@@ -195,6 +197,7 @@ class TapCleverTap(Tap):
         return [
             EventsStream(self, event_schema(event_props, profile_props)),
             ProfilesStream(self, profile_schema(profile_props)),
+            AudienceMembersStream(self),
             CampaignsStream(self),
             CampaignReportsStream(self),
             MessageReportsStream(self, daily=bool(self.config.get("message_report_daily"))),

@@ -9,11 +9,18 @@ so faults or clock changes made by other tests never leak into these.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_clevertap.tap import TapCleverTap
 from tap_clevertap_testkit import standard_sandbox, tap_config
 
 _SANDBOX = standard_sandbox()
+_STORE = Path(tempfile.mkdtemp(prefix="tap-clevertap-core-")) / "audiences.sqlite"
+atexit.register(shutil.rmtree, _STORE.parent, ignore_errors=True)
 
 TestTapCleverTap = get_tap_test_class(
     TapCleverTap,
@@ -22,6 +29,8 @@ TestTapCleverTap = get_tap_test_class(
         type_properties_from_schema=True,
         start_date="2026-11-17",
         event_names=["App Launched", "Charged", "Search"],
+        audiences=[{"name": "Signed up lately", "event_name": "Signed Up", "last_days": 3}],
+        audience_store_path=str(_STORE),
     ),
     suite_config=SuiteConfig(max_records_limit=300),
 )

@@ -7,14 +7,22 @@ Value sources (``user_id``, ``event``, ``timestamp``, ...):
   ``"field"`` or ``"a.b.0.c"``  a field, or a dotted path into objects/arrays (a field whose own
                                 name contains dots is matched by its full name first);
   ``["a", "b"]``                the first of these that is present and non-empty;
-  ``{"value": "Signed Up"}``    a constant.
+  ``{"value": "Signed Up"}``    a constant;
+  ``{"field": "change", "map": {"entered": "Audience Entered"}}``  a field's value translated
+                                (a value the map does not list counts as missing).
 Object sources (``traits``, ``properties``, ``context``):
   ``"*"``                       every top-level field not used by another part of the mapping;
   ``"field"``                   the object stored in that field;
   ``["a", "b.c"]``              just these fields (named by their last path segment);
-  ``{"from", "exclude", "rename", "merge", "fields"}``  the full form: a base object ("*" or a
-                                field), keys left out, keys renamed, objects merged in (keys
-                                already present win), and named fields added (non-null values win).
+  ``{"from", "exclude", "rename", "merge", "fields", "keyed"}``  the full form: a base object
+                                ("*" or a field), keys left out, keys renamed, objects merged in
+                                (keys already present win), named fields added (non-null values
+                                win), and ``keyed`` pairs whose key is itself read from the record
+                                (``{"audience_key": "in_audience"}``: the value of field
+                                audience_key names the key, in_audience gives its value).
+A mapping may also say ``"when": {"change": ["entered", "exited"]}``: records whose fields hold
+none of the listed values get no call from it. ``{"calls": [mapping, ...]}`` makes several calls
+from each record (identify and track, say); they are delivered or rejected together.
 """
 
 from __future__ import annotations
@@ -45,8 +53,8 @@ SCALARS_OF: t.Final[dict[str, tuple[str, ...]]] = {
 }
 COMMON_SCALARS: t.Final = ("user_id", "anonymous_id", "timestamp")
 ALL_SCALARS: t.Final = (*COMMON_SCALARS, "event", "name", "category", "group_id", "previous_id")
-OTHER_KEYS: t.Final = ("type", "context", "message_id", "clevertap_dates")
-OBJECT_FORM_KEYS: t.Final = ("from", "exclude", "rename", "merge", "fields")
+OTHER_KEYS: t.Final = ("type", "context", "message_id", "clevertap_dates", "when")
+OBJECT_FORM_KEYS: t.Final = ("from", "exclude", "rename", "merge", "fields", "keyed")
 
 
 class MappingConfigError(ValueError):
@@ -107,18 +115,26 @@ class ValueSource:
 
     paths: tuple[FieldPath, ...] = ()
     constant: t.Any = MISSING
+    lookup: t.Mapping[str, t.Any] | None = None
 
     def describe(self) -> str:
         """How the source reads in an error message."""
         if self.constant is not MISSING:
             return f"the constant {self.constant!r}"
+        if self.lookup is not None:
+            return f"field '{self.paths[0].text}' translated by {dict(self.lookup)!r}"
         if len(self.paths) == 1:
             return f"field '{self.paths[0].text}'"
         return "fields " + ", ".join(f"'{p.text}'" for p in self.paths)
 
     def reader(self) -> t.Callable[[t.Mapping[str, t.Any]], t.Any]:
         """``resolve`` specialised for this source, for the per-record path."""
-        if self.constant is MISSING and len(self.paths) == 1 and len(self.paths[0].parts) == 1:
+        if (
+            self.constant is MISSING
+            and self.lookup is None
+            and len(self.paths) == 1
+            and len(self.paths[0].parts) == 1
+        ):
             name = self.paths[0].text
             return lambda record: record.get(name, MISSING)
         return self.resolve
@@ -127,6 +143,9 @@ class ValueSource:
         """First present, non-empty value; else the first value found (null or ""); else MISSING."""
         if self.constant is not MISSING:
             return self.constant
+        if self.lookup is not None:
+            value = self.paths[0].get(record)
+            return self.lookup.get(value, MISSING) if isinstance(value, str) else MISSING
         if len(self.paths) == 1:
             return self.paths[0].get(record)
         fallback: t.Any = MISSING
@@ -152,6 +171,15 @@ class NotAnObjectError(Exception):
         self.kind = type(value).__name__
 
 
+class KeyNotStringError(Exception):
+    """A ``keyed`` pair's key field does not hold a non-empty string."""
+
+    def __init__(self, source: ValueSource, value: t.Any) -> None:
+        super().__init__(source.describe())
+        self.source = source
+        self.value = value
+
+
 @dataclass(frozen=True)
 class ObjectSource:
     """Where an object of the call (traits, properties, context) comes from."""
@@ -162,6 +190,7 @@ class ObjectSource:
     rename: t.Mapping[str, str] = field(default_factory=dict)
     merge: tuple[FieldPath, ...] = ()
     fields: t.Mapping[str, ValueSource] = field(default_factory=dict)
+    keyed: tuple[tuple[ValueSource, ValueSource], ...] = ()
 
     def top_fields(self) -> set[str]:
         """Top-level fields this source consumes."""
@@ -169,7 +198,7 @@ class ObjectSource:
         for path in (self.base, *self.merge):
             if path is not None and path.top_field is not None:
                 used.add(path.top_field)
-        for source in self.fields.values():
+        for source in (*self.fields.values(), *(s for pair in self.keyed for s in pair)):
             used |= source.top_fields()
         return used
 
@@ -206,6 +235,13 @@ class ObjectSource:
             value = source.resolve(record)
             if value is not None and value is not MISSING:
                 result[name] = value
+        for key_source, value_source in self.keyed:
+            key = key_source.resolve(record)
+            if not isinstance(key, str) or not key:
+                raise KeyNotStringError(key_source, key)
+            value = value_source.resolve(record)
+            if value is not MISSING:
+                result[key] = value
         return result, clashes
 
     @staticmethod
@@ -230,6 +266,11 @@ class StreamMapping:
     message_id: str
     clevertap_dates: bool
     used_fields: frozenset[str]
+    when: tuple[tuple[FieldPath, tuple[t.Any, ...]], ...] = ()
+
+    def applies_to(self, record: t.Mapping[str, t.Any]) -> bool:
+        """Whether the record passes every ``when`` condition of this mapping."""
+        return all(path.get(record) in values for path, values in self.when)
 
     @property
     def payload_name(self) -> str | None:
@@ -244,9 +285,19 @@ def _value_source(raw: t.Any, where: str) -> ValueSource:
         return ValueSource(paths=tuple(FieldPath.parse(p) for p in raw))
     if isinstance(raw, dict) and set(raw) == {"value"}:
         return ValueSource(constant=raw["value"])
+    if (
+        isinstance(raw, dict)
+        and set(raw) == {"field", "map"}
+        and isinstance(raw["field"], str)
+        and raw["field"]
+        and isinstance(raw["map"], dict)
+        and raw["map"]
+    ):
+        return ValueSource(paths=(FieldPath.parse(raw["field"]),), lookup=dict(raw["map"]))
     msg = (
         f'{where} must be a field name or dotted path ("profile.identity"), a list of them '
-        f'(first non-empty wins) or {{"value": <constant>}}; got {raw!r}.'
+        f'(first non-empty wins), {{"value": <constant>}} or {{"field": <field>, "map": '
+        f"{{<value>: <replacement>}}}}; got {raw!r}."
     )
     raise MappingConfigError(msg)
 
@@ -288,6 +339,13 @@ def _object_source(raw: t.Any, where: str) -> ObjectSource:
     if not isinstance(fields, dict):
         msg = f"{where}.fields must map output keys to value sources, got {fields!r}."
         raise MappingConfigError(msg)
+    keyed = raw.get("keyed", {})
+    if not isinstance(keyed, dict):
+        msg = (
+            f"{where}.keyed must map the field naming each key to the source of its value, "
+            f'e.g. {{"audience_key": "in_audience"}}; got {keyed!r}.'
+        )
+        raise MappingConfigError(msg)
     return ObjectSource(
         base=FieldPath.parse(base) if base and base != "*" else None,
         rest=base == "*",
@@ -297,6 +355,10 @@ def _object_source(raw: t.Any, where: str) -> ObjectSource:
             FieldPath.parse(p) for p in _string_list(raw.get("merge", []), f"{where}.merge")
         ),
         fields={k: _value_source(v, f"{where}.fields.{k}") for k, v in fields.items()},
+        keyed=tuple(
+            (_value_source(k, f"{where}.keyed"), _value_source(v, f"{where}.keyed.{k}"))
+            for k, v in keyed.items()
+        ),
     )
 
 
@@ -354,6 +416,7 @@ def parse_mapping(raw: t.Any, where: str) -> StreamMapping | None:
     if not isinstance(clevertap_dates, bool):
         msg = f"{where}.clevertap_dates must be true or false, got {clevertap_dates!r}."
         raise MappingConfigError(msg)
+    when = _when(raw.get("when"), f"{where}.when")
     used: set[str] = set()
     for source in scalars.values():
         used |= source.top_fields()
@@ -370,4 +433,40 @@ def parse_mapping(raw: t.Any, where: str) -> StreamMapping | None:
         message_id=message_id,
         clevertap_dates=clevertap_dates,
         used_fields=frozenset(used),
+        when=when,
     )
+
+
+def _when(raw: t.Any, where: str) -> tuple[tuple[FieldPath, tuple[t.Any, ...]], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw or not all(isinstance(k, str) and k for k in raw):
+        msg = (
+            f"{where} must map fields to the values that make the call, e.g. "
+            f'{{"change": ["entered", "exited"]}}; got {raw!r}.'
+        )
+        raise MappingConfigError(msg)
+    return tuple(
+        (FieldPath.parse(path), tuple(values) if isinstance(values, list) else (values,))
+        for path, values in raw.items()
+    )
+
+
+def parse_calls(raw: t.Any, where: str) -> tuple[StreamMapping, ...] | None:
+    """Parse a mapping (after presets are applied) into its calls; None means "ignore"."""
+    if isinstance(raw, dict) and "calls" in raw:
+        calls = raw["calls"]
+        extra = sorted(set(raw) - {"calls"})
+        if not isinstance(calls, list) or not calls or extra:
+            msg = (
+                f'{where} must be {{"calls": [mapping, ...]}} with at least one mapping and no '
+                f"other key (got {'keys ' + str(extra) if extra else repr(calls)})."
+            )
+            raise MappingConfigError(msg)
+        parsed = [parse_mapping(call, f"{where}.calls[{i}]") for i, call in enumerate(calls)]
+        if any(call is None for call in parsed):
+            msg = f'{where}.calls: a call cannot be {{"type": "ignore"}}; leave it out instead.'
+            raise MappingConfigError(msg)
+        return tuple(t.cast("list[StreamMapping]", parsed))
+    mapping = parse_mapping(raw, where)
+    return None if mapping is None else (mapping,)

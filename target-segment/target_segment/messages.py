@@ -20,6 +20,7 @@ from connector_common.singer_target import RecordRejectedError
 
 from target_segment.mapping import (
     MISSING,
+    KeyNotStringError,
     NotAnObjectError,
     ObjectSource,
     StreamMapping,
@@ -130,7 +131,9 @@ class MessageBuilder:
         library: Mapping[str, str],
         integrations: Mapping[str, t.Any] | None = None,
         normalize: Callable[[dict[str, t.Any]], dict[str, t.Any]] | None = None,
+        call: str | None = None,
     ) -> None:
+        """``call`` tells apart the calls one record makes (it goes into their messageIds)."""
         self.stream = stream
         self.mapping = mapping
         self.key_properties = tuple(key_properties)
@@ -139,6 +142,8 @@ class MessageBuilder:
         self.normalize = normalize
         self.key_clashes = 0
         self._hash_prefix = salt + b"\x00" + stream.encode() + b"\x00"
+        if call is not None:
+            self._hash_prefix += call.encode() + b"\x00"
         self._context_fields = set(mapping.context.fields) if mapping.context else set()
         # Resolved once: what this stream's calls take, in the order they are written.
         scalars = mapping.scalars
@@ -287,6 +292,13 @@ class MessageBuilder:
                 f"Segment discards calls whose {name} are not an object ({name}_not_object).",
                 field=name,
             ) from None
+        except KeyNotStringError as exc:
+            raise RecordRejectedError(
+                "key_not_string",
+                f"a key of `{name}` comes from {exc.source.describe()}, which is "
+                f"{exc.value!r:.60} in this record; a key must be a non-empty string.",
+                field=name,
+            ) from None
         self.key_clashes += clashes
         if self.mapping.clevertap_dates:
             values = _clevertap_dates(values)
@@ -398,3 +410,18 @@ class MessageBuilder:
             f"a value cannot be written as JSON ({exc}); only JSON types, dates and decimals are "
             "supported.",
         )
+
+
+class RecordCalls:
+    """The calls one record becomes: one per mapping whose ``when`` it passes, all or none.
+
+    A rule broken by any call rejects the whole record, so Segment never receives half of what a
+    record means (an identify without its track).
+    """
+
+    def __init__(self, builders: Sequence[MessageBuilder]) -> None:
+        self.builders = tuple(builders)
+
+    def build(self, record: dict[str, t.Any]) -> list[tuple[dict[str, t.Any], bytes]]:
+        """(message, serialized bytes) of every call; raises RecordRejectedError."""
+        return [b.build(record) for b in self.builders if b.mapping.applies_to(record)]

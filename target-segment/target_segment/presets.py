@@ -11,7 +11,16 @@ The CleverTap presets replace CleverTap's "Export to Segment" for tap-clevertap'
   profile data, with CleverTap's standard fields under Segment's reserved trait names (Name -> name,
   Email -> email, Phone -> phone, Gender -> gender, DOB -> birthday, Photo -> avatar, Age -> age).
 Both turn CleverTap date values (``"$D_<epoch seconds>"``) into ISO 8601.
-Every key of a preset can be overridden in the stream's mapping, e.g. ``user_id``.
+- ``clevertap_audiences`` (for ``audience_members``): Segment's own format for computed audiences
+  (Engage, "Using Engage Data"): for each member who entered or exited, an ``identify`` whose
+  trait ``<audience_key>`` is true or false, and a ``track`` "Audience Entered" / "Audience
+  Exited" with properties ``audience_key`` and ``<audience_key>``, both at the time the audience
+  was computed, with messageIds from (audience, member, generation) so a re-sent change is
+  dropped by Segment. Unchanged members (change ``member``) get no call, as Engage sends only
+  changes after the first sync. Its halves are ``clevertap_audience_identify`` and
+  ``clevertap_audience_track``.
+Every key of a preset can be overridden in the stream's mapping, e.g. ``user_id`` (next to a
+preset of several calls, the keys apply to each call).
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 import copy
 import typing as t
 
-from target_segment.mapping import MappingConfigError, StreamMapping, parse_mapping
+from target_segment.mapping import MappingConfigError, StreamMapping, parse_calls
 
 CLEVERTAP_TRAIT_NAMES: t.Final = {
     "Name": "name",
@@ -64,6 +73,37 @@ PRESETS: t.Final[dict[str, dict[str, t.Any]]] = {
         "message_id": "content",
         "clevertap_dates": True,
     },
+    "clevertap_audience_identify": {
+        "type": "identify",
+        "user_id": "identity",
+        "anonymous_id": "objectId",
+        "timestamp": "computed_at",
+        "traits": {"keyed": {"audience_key": "in_audience"}},
+        "message_id": "key",
+        "when": {"change": ["entered", "exited"]},
+    },
+    "clevertap_audience_track": {
+        "type": "track",
+        "user_id": "identity",
+        "anonymous_id": "objectId",
+        "timestamp": "computed_at",
+        "event": {
+            "field": "change",
+            "map": {"entered": "Audience Entered", "exited": "Audience Exited"},
+        },
+        "properties": {
+            "fields": {"audience_key": "audience_key"},
+            "keyed": {"audience_key": "in_audience"},
+        },
+        "message_id": "key",
+        "when": {"change": ["entered", "exited"]},
+    },
+    "clevertap_audiences": {
+        "calls": [
+            {"preset": "clevertap_audience_identify"},
+            {"preset": "clevertap_audience_track"},
+        ]
+    },
 }
 
 # `mapping_preset` values: stream name -> mapping, merged under the user's `stream_mappings`.
@@ -72,6 +112,7 @@ STREAM_PRESETS: t.Final[dict[str, dict[str, dict[str, t.Any]]]] = {
     "clevertap": {
         "events": {"preset": "clevertap_events"},
         "profiles": {"preset": "clevertap_profiles"},
+        "audience_members": {"preset": "clevertap_audiences"},
     },
 }
 
@@ -79,8 +120,13 @@ STREAM_PRESETS: t.Final[dict[str, dict[str, dict[str, t.Any]]]] = {
 def apply_preset(raw: t.Any, where: str, stream: str | None = None) -> t.Any:
     """The mapping with its ``preset`` expanded (the mapping's own keys override the preset's).
 
-    ``"clevertap"`` picks the CleverTap preset of the stream's name (events or profiles).
+    ``"clevertap"`` picks the CleverTap preset of the stream's name (events, profiles or
+    audience_members). Presets inside ``calls`` are expanded too; keys next to a preset of
+    several calls apply to each of them.
     """
+    if isinstance(raw, dict) and isinstance(raw.get("calls"), list):
+        calls = [apply_preset(call, f"{where}.calls[{i}]") for i, call in enumerate(raw["calls"])]
+        return {**raw, "calls": calls}
     if not isinstance(raw, dict) or "preset" not in raw:
         return raw
     name = raw["preset"]
@@ -93,7 +139,10 @@ def apply_preset(raw: t.Any, where: str, stream: str | None = None) -> t.Any:
         )
         raise MappingConfigError(msg)
     overrides = {k: v for k, v in raw.items() if k != "preset"}
-    return {**copy.deepcopy(PRESETS[name]), **overrides}
+    expanded = apply_preset(copy.deepcopy(PRESETS[name]), where)
+    if "calls" in expanded:
+        return {"calls": [{**call, **overrides} for call in expanded["calls"]]}
+    return {**expanded, **overrides}
 
 
 class MappingSet:
@@ -115,22 +164,28 @@ class MappingSet:
             msg = "stream_mappings must be an object: stream name -> mapping."
             raise MappingConfigError(msg)
         configured = {**STREAM_PRESETS[mapping_preset], **(stream_mappings or {})}
-        self._by_stream: dict[str, StreamMapping | None] = {
-            stream: parse_mapping(
+        self._by_stream: dict[str, tuple[StreamMapping, ...] | None] = {
+            stream: parse_calls(
                 apply_preset(raw, f"stream_mappings['{stream}']", stream),
                 f"stream_mappings['{stream}']",
             )
             for stream, raw in configured.items()
         }
-        self._default: StreamMapping | None = None
+        self._default: tuple[StreamMapping, ...] | None = None
         self._has_default = default_mapping is not None
         if self._has_default:
-            self._default = parse_mapping(
+            self._default = parse_calls(
                 apply_preset(default_mapping, "default_mapping"), "default_mapping"
             )
 
-    def for_stream(self, stream: str) -> tuple[bool, StreamMapping | None]:
-        """(known, mapping): unknown streams have neither an entry nor a default_mapping."""
+    @property
+    def max_calls(self) -> int:
+        """The most calls one record of any stream becomes."""
+        mappings = [*self._by_stream.values(), self._default]
+        return max((len(calls) for calls in mappings if calls), default=1)
+
+    def for_stream(self, stream: str) -> tuple[bool, tuple[StreamMapping, ...] | None]:
+        """(known, calls): unknown streams have neither an entry nor a default_mapping."""
         if stream in self._by_stream:
             return True, self._by_stream[stream]
         return self._has_default, self._default

@@ -29,10 +29,12 @@ _MAPPING_HELP = (
     f"({', '.join(PRESETS)}; clevertap = by stream name), `user_id`, `anonymous_id`, `event`, "
     "`name`, `category`, "
     "`group_id`, `previous_id`, `timestamp` (a field, a dotted path such as profile.identity, a "
-    'list of fields where the first non-empty wins, or {"value": constant}), `traits` / '
-    '`properties` / `context` ("*" = every field not used otherwise, a field holding an object, '
-    "a list of fields, or {from, exclude, rename, merge, fields}), `message_id` (key or "
-    "content), `clevertap_dates`. See the README for examples."
+    'list of fields where the first non-empty wins, {"value": constant} or {"field", "map"}), '
+    '`traits` / `properties` / `context` ("*" = every field not used otherwise, a field holding '
+    "an object, a list of fields, or {from, exclude, rename, merge, fields, keyed}), "
+    "`message_id` (key or content), `clevertap_dates`, `when` (field -> values that make the "
+    'call); {"calls": [mapping, ...]} makes several calls per record. See the README for '
+    "examples."
 )
 
 
@@ -95,7 +97,9 @@ def segment_settings() -> th.PropertiesList:
             allowed_values=list(STREAM_PRESETS),
             description=(
                 "`clevertap` maps tap-clevertap's streams: `events` -> track calls, `profiles` -> "
-                "identify calls (entries in stream_mappings override it)."
+                "identify calls, `audience_members` -> an identify and an Audience Entered / "
+                "Audience Exited track per change, as Segment sends computed audiences (entries "
+                "in stream_mappings override it)."
             ),
         ),
         th.Property(

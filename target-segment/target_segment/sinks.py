@@ -8,7 +8,7 @@ from connector_common.delivery import Item
 from connector_common.singer_target import DeliverySink, RecordRejectedError
 
 if t.TYPE_CHECKING:
-    from target_segment.messages import MessageBuilder
+    from target_segment.messages import RecordCalls
     from target_segment.target import TargetSegment
 
 
@@ -19,12 +19,12 @@ class SegmentSink(DeliverySink):
 
     def setup_mapping(self) -> None:
         """Resolve this stream's mapping once."""
-        known, mapping = self.target.mappings.for_stream(self.stream_name)
+        known, calls = self.target.mappings.for_stream(self.stream_name)
         self._known = known
-        self._builder: MessageBuilder | None = None
-        if mapping is not None:
+        self._builder: RecordCalls | None = None
+        if calls is not None:
             self._builder = self.target.message_builder(
-                self.stream_name, mapping, self.key_properties
+                self.stream_name, calls, self.key_properties
             )
         elif not known:
             self.logger.warning(
@@ -34,7 +34,7 @@ class SegmentSink(DeliverySink):
             )
 
     def prepare(self, record: dict[str, t.Any]) -> Item | None:
-        """The record as one call, or None for an ignored stream / a dry run."""
+        """The record's calls as one item, or None for an ignored stream / no call / a dry run."""
         builder = self._builder
         if builder is None:
             if self._known:  # mapped with type "ignore"
@@ -47,14 +47,19 @@ class SegmentSink(DeliverySink):
                 f"Add stream_mappings['{self.stream_name}'] (or set default_mapping, or map the "
                 'stream with {"type": "ignore"} to skip it).',
             )
-        message, payload = builder.build(record)
-        if self.target.dry_run:
-            self.target.note_dry_run(message["type"])
+        calls = builder.build(record)
+        if not calls:  # no mapping's `when` matches
+            self.target.summary.count(self.target.summary.skipped, "no_call_for_record")
             return None
+        types = [message["type"] for message, _ in calls]
+        if self.target.dry_run:
+            self.target.note_dry_run(types)
+            return None
+        message = calls[0][0]
         return Item(
-            payload=payload,
+            payload=b",".join(payload for _, payload in calls),  # batch items, comma-separated
             stream=self.stream_name,
             record=record,
             key=message.get("userId") or message.get("anonymousId"),
-            meta={"type": message["type"]},
+            meta={"types": types},
         )

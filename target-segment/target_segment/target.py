@@ -14,11 +14,11 @@ from connector_common.singer_target import ConnectionCheckError, DeliveryTarget
 from singer_sdk.exceptions import ConfigValidationError
 
 from target_segment.mapping import MappingConfigError
-from target_segment.messages import MessageBuilder
+from target_segment.messages import MessageBuilder, RecordCalls
 from target_segment.presets import MappingSet
 from target_segment.settings import DEFAULT_SETTINGS_URL, LIMITS, REGION_URLS, segment_settings
 from target_segment.sinks import SegmentSink
-from target_segment.transport import SegmentTransport
+from target_segment.transport import MAX_BATCH_ITEMS, SegmentTransport
 from target_segment.write_key_check import KeyCheck, check_write_key
 
 if t.TYPE_CHECKING:
@@ -114,44 +114,60 @@ class TargetSegment(DeliveryTarget):
     # -- pieces used by the sinks ---------------------------------------------------------------
 
     def message_builder(
-        self, stream: str, mapping: StreamMapping, key_properties: Sequence[str]
-    ) -> MessageBuilder:
-        """A builder for one stream's calls (kept to report mapping counters)."""
-        strategy = self.config.get("property_names", "none")
-        builder = MessageBuilder(
-            stream=stream,
-            mapping=mapping,
-            key_properties=key_properties,
-            salt=self._salt,
-            library=self._library,
-            integrations=self.integrations,
-            normalize=None if strategy == "none" else self.normalizer.normalize,
-        )
-        self._builders.append(builder)
-        return builder
+        self, stream: str, calls: Sequence[StreamMapping], key_properties: Sequence[str]
+    ) -> RecordCalls:
+        """The builders of one stream's calls (kept to report mapping counters).
 
-    def note_dry_run(self, call_type: str) -> None:
-        """Count a call that a dry run built and validated but did not send."""
+        A stream with several calls per record gets one messageId namespace per call, so its
+        identify and its track never share an id; a one-call stream keeps the plain ids.
+        """
+        strategy = self.config.get("property_names", "none")
+        builders = []
+        for index, mapping in enumerate(calls):
+            builder = MessageBuilder(
+                stream=stream,
+                mapping=mapping,
+                key_properties=key_properties,
+                salt=self._salt,
+                library=self._library,
+                integrations=self.integrations,
+                normalize=None if strategy == "none" else self.normalizer.normalize,
+                call=f"{index}:{mapping.call_type}" if len(calls) > 1 else None,
+            )
+            self._builders.append(builder)
+            builders.append(builder)
+        return RecordCalls(builders)
+
+    def note_dry_run(self, call_types: Sequence[str]) -> None:
+        """Count a record whose calls a dry run built and validated but did not send."""
         self.summary.count(self.summary.skipped, "dry_run")
         with self._counts_lock:
-            self._dry_run_by_type[call_type] = self._dry_run_by_type.get(call_type, 0) + 1
+            for call_type in call_types:
+                self._dry_run_by_type[call_type] = self._dry_run_by_type.get(call_type, 0) + 1
 
     # -- DeliveryTarget hooks -------------------------------------------------------------------
 
     def build_transport(self) -> SegmentTransport:
-        """Segment's batch endpoint for the configured region or api_url."""
-        return SegmentTransport(
+        """Segment's batch endpoint for the configured region or api_url.
+
+        An item carries every call of its record, so a batch takes fewer items when a record can
+        become several calls: Segment drops the messages of a batch past the 2,500th.
+        """
+        transport = SegmentTransport(
             base_url=self.api_url,
             write_key=str(self.config["write_key"]),
             use_gzip=bool(self.config.get("gzip", True)),
             timeout=float(self.config.get("request_timeout", 60)),
             user_agent=f"target-segment/{self._library['version']}",
         )
+        transport.max_items = MAX_BATCH_ITEMS // self.mappings.max_calls
+        return transport
 
     def on_delivered(self, items: Sequence[Item]) -> None:
         """Count confirmed calls by type."""
         counts = self._delivered_by_type
-        for call_type, count in Counter([item.meta["type"] for item in items]).items():
+        types = [call_type for item in items for call_type in item.meta["types"]]
+        for call_type, count in Counter(types).items():
             counts[call_type] = counts.get(call_type, 0) + count
 
     def extra_summary(self) -> dict[str, t.Any]:

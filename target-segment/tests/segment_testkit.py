@@ -19,6 +19,8 @@ from target_segment.target import TargetSegment
 WRITE_KEY = "sandbox-write-key"  # the sandbox's default key
 DATA = Path(__file__).parent / "data"
 CLEVERTAP_TAP_OUTPUT = DATA / "clevertap_tap_output.singer"
+# tap-clevertap's audience_members on its second run (entries, exits and, on request, members).
+CLEVERTAP_AUDIENCE_OUTPUT = DATA / "clevertap_audience_output.singer"
 TARGET_BIN = str(Path(sys.executable).parent / "target-segment")
 
 
