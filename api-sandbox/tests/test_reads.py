@@ -271,12 +271,9 @@ def test_schema_lists_uploaded_spellings_per_event_in_history_order(clevertap: A
     events = {e["name"]: e for e in clevertap.get("/getSchema?type=events").json()["events"]}
     search = [p["name"] for p in events["Search"]["properties"]]
     assert search[-2:] == ["plan_type", "Plan Type"]
-    assert search[:-2] == ["CT App Version", "CT Source", "CT Session Id", "CT SDK Version"] + [
-        "CT OS Version",
-        "Search Term",
-        "searchTerm",
-        "results_count",
-        "Filters Applied",
+    assert search[:-2] == [
+        *("CT App Version", "CT Source", "CT Session Id", "CT SDK Version", "CT OS Version"),
+        *("Search Term", "searchTerm", "results_count", "Filters Applied"),
     ]
     assert [p["name"] for p in events["Fresh"]["properties"]] == ["b", "A b"]
     users = [
