@@ -40,6 +40,20 @@ def test_sample_archive_loads_as_profiles_and_events(config, sandbox_client) -> 
     # the newer one is written, no third
     assert profile["industry_of_traits"] == "Retail"
     assert profile["accountTier"] == "gold"
+    # Trimmed like CleverTap's example of Segment's destination (" Hello World" -> "Hello World"),
+    # and the account's spellings in both directions: "home_store" -> "Home Store",
+    # "Fav City" -> "fav_city"
+    assert _profile(sandbox_client.clevertap_profiles(), "u-1008") == {
+        "Name": "Ana Souza",
+        "Email": "ana.souza@example.com",
+        "industry_of_traits": "Hello World",
+        "Loyalty Tier": "Gold",
+        "Home Store": "Pune",
+        "fav_city": "Mumbai",
+        "Wallet Balance": 120.5,
+        "nps_score": 9,
+        "Preferred Pickup Slot": "evening",
+    }
 
     assert sorted(r["rule"] for r in run.rejects if r["kind"] == "rejected_record") == [
         "invalid_email",
