@@ -19,13 +19,14 @@ import typing as t
 from operator import ne
 
 from connector_common.clevertap_schema import event_property_names, profile_property_names
-from connector_common.property_names import PropertyNameCollisionError, normalize_name
+from connector_common.property_names import normalize_name
 from connector_common.property_names.account_names import (
     AccountNames,
     Convention,
     NameDecision,
     detect_convention,
 )
+from connector_common.property_names.normalizer import CollisionPolicy, resolve_collision
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,6 +40,7 @@ logger = logging.getLogger("target-clevertap")
 
 Namespace = str | None  # an event name, or None for profile properties
 SAMPLE_SIZE = 50
+MATCH = "match_account"
 MAX_KEY_BYTES = 120
 
 
@@ -60,7 +62,7 @@ class AccountNameMatcher:
         new_names: str,
         split: SplitChoice,
         refresh_seconds: float,
-        collision_policy: str,
+        collision_policy: CollisionPolicy,
         stats: NormalizationStats,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -159,7 +161,7 @@ class AccountNameMatcher:
                     names[key] = self._decide(namespace, key)
             out = {names[key]: value for key, value in data.items()}
         if len(out) != len(data):
-            return self._collide(namespace, data, names)
+            return self._collide(data, names)
         renamed = sum(map(ne, data, out))
         if not renamed:
             return data
@@ -200,26 +202,17 @@ class AccountNameMatcher:
         if how == "matched":
             self.stats.note_rename(name, decision.written)
 
-    def _collide(
-        self, namespace: Namespace, data: dict[str, t.Any], names: dict[str, str]
-    ) -> dict[str, t.Any]:
+    def _collide(self, data: dict[str, t.Any], names: dict[str, str]) -> dict[str, t.Any]:
         """Two incoming names written as one: apply collision_policy, as the normalizer does."""
         out: dict[str, t.Any] = {}
         first: dict[str, str] = {}
         for key, value in data.items():
             written = names[key]
             if written not in out:
-                out[written] = value
-                first[written] = key
-                continue
-            earlier = first[written]
-            policy = self.collision_policy
-            kept = None if policy == "error" else earlier if policy == "first_wins" else key
-            where = "profile" if namespace is None else f"event {namespace}"
-            self.stats.note_collision(written, (earlier, key), kept, where)
-            if policy == "error":
-                raise PropertyNameCollisionError((earlier, key), written, "match_account", ())
-            if policy == "last_wins":
+                out[written], first[written] = value, key
+            elif resolve_collision(
+                self.collision_policy, self.stats, (first[written], key), written, MATCH
+            ):
                 out[written] = value
         self.stats.add_renamed(sum(1 for key in data if names[key] != key))
         return out

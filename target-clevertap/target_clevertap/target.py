@@ -150,7 +150,7 @@ class TargetCleverTap(DeliveryTarget):
             new_names=str(self.config.get("new_property_names") or "auto"),
             split=self.config.get("split_property_names") or "newest",
             refresh_seconds=float(self.config.get("schema_refresh_seconds", 60)),
-            collision_policy=str(self.config.get("collision_policy") or "error"),
+            collision_policy=self.normalizer.collision_policy,
             stats=self.normalizer.stats,
         )
         try:
