@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import time
 import typing as t
-from operator import ne
 
 from connector_common.clevertap_schema import event_property_names, profile_property_names
 from connector_common.property_names import normalize_name
@@ -76,7 +75,9 @@ class AccountNameMatcher:
         self.convention: Convention | None = None
         self._profile = AccountNames()
         self._events: dict[str, AccountNames] = {}
-        self._decided: dict[Namespace, dict[str, str]] = {}
+        self._decided: dict[Namespace, tuple[dict[str, str], set[str]]] = {}
+        #: Keys renamed in built uploads (added to the normalizer's stats for the summary).
+        self.renamed_keys = 0
         self._convert: Callable[[str], str] = str
         self._checked_events: set[str] = set()
         self._last_read = 0.0
@@ -149,23 +150,30 @@ class AccountNameMatcher:
         return None if renamed is data else {**upload, field: renamed}
 
     def rename(self, namespace: Namespace, data: dict[str, t.Any]) -> dict[str, t.Any]:
-        """``data`` with every key in the account's spelling (``data`` itself when unchanged)."""
-        names = self._decided.get(namespace)
-        if names is None:
-            names = self._decided[namespace] = {}
-        try:
-            out = {names[key]: value for key, value in data.items()}
-        except KeyError:
+        """``data`` with every key in the account's spelling (``data`` itself when unchanged).
+
+        Per namespace, ``names`` maps each incoming name to the spelling written and ``kept``
+        holds the names written as they came: a record whose keys are all kept (the usual case
+        once the names are known) costs one C-level set check.
+        """
+        decided = self._decided.get(namespace)
+        if decided is None:
+            decided = self._decided[namespace] = ({}, set())
+        names, kept = decided
+        if kept.issuperset(data):
+            return data
+        if not names.keys() >= data.keys():
             for key in data:
                 if key not in names:
-                    names[key] = self._decide(namespace, key)
-            out = {names[key]: value for key, value in data.items()}
+                    written = names[key] = self._decide(namespace, key)
+                    if written == key:
+                        kept.add(key)
+            if kept.issuperset(data):
+                return data
+        out = {names[key]: value for key, value in data.items()}
         if len(out) != len(data):
             return self._collide(data, names)
-        renamed = sum(map(ne, data, out))
-        if not renamed:
-            return data
-        self.stats.add_renamed(renamed)
+        self.renamed_keys += len(data) - len(kept.intersection(data))
         return out
 
     def _decide(self, namespace: Namespace, name: str) -> str:
@@ -214,10 +222,15 @@ class AccountNameMatcher:
                 self.collision_policy, self.stats, (first[written], key), written, MATCH
             ):
                 out[written] = value
-        self.stats.add_renamed(sum(1 for key in data if names[key] != key))
+        self.renamed_keys += sum(1 for key in data if names[key] != key)
         return out
 
     # -- reporting -------------------------------------------------------------------------------
+
+    def flush_renamed(self) -> None:
+        """Add the keys renamed so far to the normalizer's stats (once, before a summary)."""
+        self.stats.add_renamed(self.renamed_keys)
+        self.renamed_keys = 0
 
     def summary(self) -> dict[str, t.Any]:
         """What match_account decided this run, for the run summary (counts are distinct names)."""

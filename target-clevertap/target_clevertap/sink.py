@@ -75,19 +75,18 @@ class CleverTapSink(DeliverySink):
             self.target.summary.count(self.target.summary.skipped, skipped.reason)
             return None
         upload, non_idempotent = self._build(mapped)
-        payload = orjson.dumps(upload, option=_SORTED)
-        sent = payload
+        renamed = None
         if self._names is not None:
             try:
                 renamed = self._names.apply(upload)
             except PropertyNameCollisionError as exc:
                 raise collision_rejection(exc) from None
-            if renamed is not None:
-                sent = orjson.dumps(renamed, option=_SORTED)
+        sent = orjson.dumps(upload if renamed is None else renamed, option=_SORTED)
         meta: dict[str, t.Any] = {"kind": mapped.kind}
         if non_idempotent and self._journaled:
-            # Same account, same upload (as built from the input), same source key: the same
-            # record sent again.
+            # Same account, same upload (as built from the input, before the account's
+            # spellings), same source key: the same record sent again.
+            payload = sent if renamed is None else orjson.dumps(upload, option=_SORTED)
             source = mapped.source_id
             fingerprint = hashlib.blake2b(
                 b"\x00".join((self._account, payload, source.encode() if source else b"")),

@@ -343,6 +343,12 @@ class TargetCleverTap(DeliveryTarget):
             }
         return summary
 
+    def summary_dict(self) -> dict[str, t.Any]:
+        """The shared summary, with match_account's renames counted in ``property_names``."""
+        if "account_names" in self.__dict__ and self.account_names is not None:
+            self.account_names.flush_renamed()
+        return super().summary_dict()
+
     def process_endofpipe(self) -> None:
         """Drain and report, then close the journal."""
         try:
