@@ -23,6 +23,7 @@ from clevertap_testkit import (
     state,
 )
 from connector_common.delivery import DeliveryError
+from connector_common.testing import ScriptedHTTPServer
 from singer_sdk.exceptions import ConfigValidationError
 from target_clevertap.schema_reader import SchemaUnreadable
 from target_clevertap.target import TargetCleverTap
@@ -220,6 +221,16 @@ def test_match_account_stops_before_any_upload_when_the_schema_cannot_be_read(
         [],
         ["/getSchema?type=events"],
     )
+
+
+def test_match_account_stops_when_the_passcode_may_not_read_the_schema(files) -> None:
+    forbidden = json.dumps({"status": "fail", "error": "Not allowed", "code": 403}).encode()
+    with ScriptedHTTPServer(lambda request: (403, forbidden, {})) as server:
+        config = {"account_id": "A", "passcode": "p", "api_url": server.url, **files}
+        with pytest.raises(SchemaUnreadable, match="refused as not allowed") as caught:
+            run_target({**config, "stream_mappings": {"pings": EVENTS}}, events(3))
+    assert "Let this passcode read the schema" in str(caught.value)
+    assert {request.method for request in server.requests} == {"GET"}  # no upload attempted
 
 
 @pytest.fixture
