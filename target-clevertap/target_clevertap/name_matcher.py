@@ -27,6 +27,8 @@ from connector_common.property_names.account_names import (
 )
 from connector_common.property_names.normalizer import CollisionPolicy, resolve_collision
 
+from target_clevertap.schema_reader import SchemaUnreadable
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -124,7 +126,17 @@ class AccountNameMatcher:
         if names is None and event not in self._checked_events:
             self._checked_events.add(event)
             if self.clock() - self._last_read >= self.refresh_seconds:
-                self._merge_events(event_property_names(self.reader.read("events")))
+                try:
+                    answer = self.reader.read("events")
+                except SchemaUnreadable as exc:
+                    msg = (
+                        f"match_account: event '{event}' is not in the schema read at the "
+                        f"start, and reading it again failed: {exc}. The run stops before "
+                        "writing this event's names in a spelling the account may not have; "
+                        "no STATE passes this record, so a re-run resumes here."
+                    )
+                    raise SchemaUnreadable(exc.problem, msg) from None
+                self._merge_events(event_property_names(answer))
                 self.counts["schema_reads"] += 1
                 self._last_read = self.clock()
                 names = self._events.get(event)
@@ -207,7 +219,7 @@ class AccountNameMatcher:
         self.counts[how] += 1
         if len(self.samples[how]) < SAMPLE_SIZE:
             self.samples[how].append(entry)
-        if how == "matched":
+        if decision.written != name:
             self.stats.note_rename(name, decision.written)
 
     def _collide(self, data: dict[str, t.Any], names: dict[str, str]) -> dict[str, t.Any]:

@@ -13,8 +13,9 @@ import pytest
 import requests
 from clevertap_testkit import record, run_target, schema
 from connector_common.property_names import NormalizationStats
+from connector_common.testing import ScriptedHTTPServer
 from target_clevertap.name_matcher import AccountNameMatcher
-from target_clevertap.schema_reader import SchemaReader
+from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
 
 EVENT = "Plan Chosen"
 EVENTS = {"kind": "event", "identity": "user", "event_name": EVENT}
@@ -281,3 +282,28 @@ def test_nested_key_normalization_needs_an_explicit_convention(config) -> None:
     with pytest.raises(ConfigValidationError, match="normalize_nested_keys needs an explicit"):
         TargetCleverTap(config={**config, "normalize_nested_keys": True})
     TargetCleverTap(config={**config, "normalize_nested_keys": True, "property_names": "segment"})
+
+
+def test_a_failed_re_read_stops_the_run_rather_than_guess_a_spelling() -> None:
+    answers = {
+        "/getSchema?type=events": (200, b'{"status":"success","events":[]}', {}),
+        "/getSchema?type=userProperties": (200, b'{"status":"success","userProperties":[]}', {}),
+    }
+    with ScriptedHTTPServer(lambda request: answers[request.path]) as server:
+        now = [0.0]
+        matcher = AccountNameMatcher(
+            SchemaReader(server.url, "A", "p", timeout=5, max_retries=0),
+            new_names="none",
+            split="newest",
+            refresh_seconds=0,
+            collision_policy="error",
+            stats=NormalizationStats(),
+            clock=lambda: now[0],
+        )
+        matcher.load()
+        answers["/getSchema?type=events"] = (401, b'{"status":"fail","code":401}', {})
+        with pytest.raises(SchemaUnreadable) as caught:
+            matcher.rename("Brand New", {"a": 1})
+    message = str(caught.value)
+    assert "event 'Brand New' is not in the schema read at the start" in message
+    assert "a re-run resumes here" in message
