@@ -329,7 +329,7 @@ class UploadBuilder:
             try:
                 if key not in good_keys:
                     self._check_key(key)
-                if charged and key == "Items":
+                if charged and key == "Items" and value is not None:
                     out[key] = self._items(value)
                     continue
                 kind = type(value)
