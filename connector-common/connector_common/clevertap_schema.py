@@ -5,8 +5,9 @@ profile properties in ``userProperties`` (CleverTap's Get Schema page,
 https://developer.clevertap.com/docs/get-schema, and bruin-data/ingestr
 ``pkg/source/clevertap/clevertap.go`` ``readSchema``). The item shapes are not documented in full,
 so names are taken from lists of strings, lists of objects (``name``, ``eventName``, ...) or
-name -> meta mappings alike, always in the order the answer lists them: that order is the
-account's history (a name listed later was first seen later).
+name -> meta mappings alike, always in the order the answer lists them, which callers read as
+the account's history (a name listed later was first seen later; CleverTap does not document the
+order, and the sandbox lists names that way).
 """
 
 from __future__ import annotations

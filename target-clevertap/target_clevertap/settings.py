@@ -145,10 +145,11 @@ CONFIG_SCHEMA = th.PropertiesList(
         default="newest",
         allowed_values=list(SPLIT_CHOICES),
         description="match_account: which spelling to write when the account already holds two "
-        "or more spellings of one name (it is split): `newest` the spelling the account saw "
-        "last (getSchema lists names in the order the account first saw them), `segment` the "
-        "one in Segment's snake_case form, `as_sent` the incoming spelling if the account has "
-        "it. Every split name met is logged and listed in the run summary.",
+        "or more spellings of one name (it is split): `newest` the spelling listed last by "
+        "getSchema (taken as the one the account saw last: CleverTap does not document the "
+        "order), `segment` the one in Segment's snake_case form, `as_sent` the incoming "
+        "spelling if the account has it. Every split name met is logged and listed in the run "
+        "summary; whichever is chosen, no new spelling is created.",
     ),
     th.Property(
         "schema_refresh_seconds",

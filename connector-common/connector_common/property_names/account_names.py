@@ -30,9 +30,9 @@ from connector_common.property_names.strategies import normalize_name
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-#: How to pick among the spellings of a split name: the one the account saw last (its getSchema
-#: order is the history), the one already in Segment's form, or the incoming one if the account
-#: has it.
+#: How to pick among the spellings of a split name: the one listed last (getSchema's order read as
+#: the account's history; CleverTap does not document it), the one already in Segment's form, or
+#: the incoming one if the account has it. Each is a spelling the account holds: none adds a key.
 SplitChoice = t.Literal["newest", "segment", "as_sent"]
 SPLIT_CHOICES: t.Final[tuple[SplitChoice, ...]] = t.get_args(SplitChoice)
 Decided = t.Literal["reserved", "matched", "new", "split"]
