@@ -130,6 +130,44 @@ def run_audiences(client: t.Any, env: dict[str, str]) -> list[str]:
     return lines
 
 
+def where(entry: dict[str, t.Any]) -> str:
+    """Where a name decision of the summary applies: the profile or one event."""
+    return "profile" if entry.get("scope") == "profile" else f"event {entry.get('event')!r}"
+
+
+def say_account_names(names: dict[str, t.Any], shown: int = 4) -> None:
+    """What match_account decided: names matched to the account's spelling, new names, splits."""
+    if not names:
+        return
+    say(
+        f"  names matched to the account's spelling    : {names.get('matched', 0)} "
+        f"(+{names.get('already_account_spelling', 0)} already spelled so)"
+    )
+    for entry in names.get("matched_sample", [])[: shown + 2]:
+        say(f"      {entry['name']!r} -> {entry['written']!r}   ({where(entry)})")
+    say(
+        f"  new names, written with convention '{names.get('new_names_convention')}': "
+        f"{names.get('new', 0)}"
+    )
+    say(
+        textwrap.fill(
+            str(names.get("new_names_convention_reason", "")),
+            78,
+            initial_indent="      (",
+            subsequent_indent="       ",
+        )
+        + ")"
+    )
+    say(
+        f"  names the account already holds split      : {names.get('split', 0)} met "
+        f"({names.get('account_split_names', 0)} in the account), "
+        f"split_property_names {names.get('split_choice')}"
+    )
+    for entry in names.get("split_sample", [])[:shown]:
+        spellings = " / ".join(repr(s) for s in entry["spellings"])
+        say(f"      {entry['name']!r} -> {entry['written']!r}   ({where(entry)} has {spellings})")
+
+
 def main() -> int:
     """Install, start the sandbox, run each pipeline, print the summary, stop the sandbox."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -188,7 +226,6 @@ def main() -> int:
     warehouse = results["tap-clevertap-events target-duckdb"]
     rows = duckdb_row_counts(OUTPUT / "warehouse.duckdb")
     ct: dict[str, t.Any] = archive["summary"]
-    names: dict[str, t.Any] = ct.get("property_names") or {}
     rules: dict[str, int] = ct.get("rejected_by_rule") or {}
     say("")
     say("=" * 78)
@@ -211,16 +248,18 @@ def main() -> int:
         f"  duplicates / dropped at Segment            : {segment.get('duplicates', 0)} / "
         f"{segment.get('dropped', 0)}"
     )
-    say("Segment archive -> CleverTap   (job segment-to-clevertap, property_names: segment)")
+    say("Segment archive -> CleverTap   (job segment-to-clevertap, property_names: match_account)")
     say(
-        f"  records received / delivered / rejected    : {ct.get('received', '?')} / "
-        f"{ct.get('delivered', '?')} / {ct.get('rejected', '?')}"
+        f"  records received / delivered / rejected / skipped: {ct.get('received', '?')} / "
+        f"{ct.get('delivered', '?')} / {ct.get('rejected', '?')} / {ct.get('skipped', '?')}"
     )
     for rule, count in sorted(rules.items()):
         say(f"      rejected, {rule}: {count}")
-    say(f"  property names rewritten                   : {names.get('keys_renamed', '?')}")
-    for original, normalized in list(dict(names.get("renamed_sample") or {}).items())[:4]:
-        say(f"      {original!r} -> {normalized!r}")
+    for reason, count in sorted(dict(ct.get("skipped_by_reason") or {}).items()):
+        say(f"      skipped, {reason}: {count}")
+    for rule, count in sorted(dict(ct.get("dropped_fields_by_rule") or {}).items()):
+        say(f"      delivered without one field, {rule}: {count}")
+    say_account_names(dict(ct.get("account_names") or {}))
     say(f"  profiles / events now in the CleverTap sandbox: {len(profiles)} / {uploaded_events}")
     say("CleverTap -> warehouse   (jobs clevertap-to-warehouse and clevertap-reports-to-warehouse,")
     say("                          target-duckdb from PyPI)")

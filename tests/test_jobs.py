@@ -38,7 +38,7 @@ JOB_TESTS = {
     ),
     "segment-to-clevertap": (
         "test_pipelines.py",
-        "test_segment_archive_to_clevertap_writes_segment_style_keys",
+        "test_segment_archive_to_clevertap_writes_the_accounts_spellings",
     ),
     "clevertap-to-warehouse": ("test_pipelines.py", "test_clevertap_to_warehouse_loads_duckdb"),
     "clevertap-reports-to-warehouse": (

@@ -11,6 +11,7 @@ import typing as t
 from collections import Counter
 
 import pytest
+import requests
 from pipeline_support import ROOT, MeltanoProject
 from sandbox_truth import (
     FIRST_DAY,
@@ -20,6 +21,9 @@ from sandbox_truth import (
     exportable_event_names,
     read_jsonl,
 )
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.e2e
 
@@ -126,28 +130,49 @@ def test_plain_tap_extracts_every_stream_then_runs_incrementally(
     assert len(read_jsonl(output)) == sum(expected_events(truth, FIRST_DAY, "2026-11-20").values())
 
 
-def test_segment_archive_to_clevertap_writes_segment_style_keys(
+def audit_splits(project: MeltanoProject) -> set[tuple[str, frozenset[str]]]:
+    """tap-clevertap's property_name_audit: the names the account holds in several spellings."""
+    output = project.output / "jsonl" / "property_name_audit.jsonl"
+    output.unlink(missing_ok=True)
+    env = {**project.env, "TAP_CLEVERTAP__SELECT": '["property_name_audit.*"]'}
+    MeltanoProject(env=env, output=project.output).run("run", "tap-clevertap", "target-jsonl")
+    return {
+        (row["scope"], frozenset(row["match_account_spellings"]))
+        for row in read_jsonl(output)
+        if row["match_account_split"]
+    }
+
+
+def test_segment_archive_to_clevertap_writes_the_accounts_spellings(
     project: MeltanoProject, sandbox: t.Any
 ) -> None:
+    """The demo job: match_account, integrations opt-outs skipped, a too-long field dropped."""
+    splits_before = audit_splits(project)
     project.run("run", "segment-to-clevertap")
     archive = read_jsonl(ROOT / "target-clevertap" / "samples" / "segment-archive.jsonl")
     summary = project.summary("target-clevertap")
     assert summary["received"] == len(archive)
     assert summary["delivered"] + summary["rejected"] + summary["skipped"] == len(archive)
-    assert summary["delivered"] > 0
+    assert summary["skipped_by_reason"] == {"integrations_opt_out": 2}
+    assert summary["dropped_fields_by_rule"] == {"value_too_long": 1}
+    names = summary["account_names"]
+    assert names["split"] > 0
+    assert names["new_names_convention"] == "none"  # the sandbox account mostly keeps names
 
-    profiles = sandbox.client.clevertap_profiles()
-    keys = {key for profile in profiles for key in (profile.get("profileData") or {})}
-    trait_names = {k for m in archive if m.get("type") == "identify" for k in m.get("traits", {})}
-    assert "Industry Of Traits" in trait_names or "industryOfTraits" in trait_names
-    assert "industry_of_traits" in keys
-    assert not {k for k in keys if " " in k and not k.startswith("MSG-")} - {"Customer Type"}, (
-        "every custom key was snake_cased as Segment's destination does"
-    )
+    profiles = {p["identity"]: p["profileData"] for p in sandbox.client.clevertap_profiles()}
+    # the account's spellings, both ways, and Segment's trimmed value
+    assert profiles["u-1008"]["Home Store"] == "Pune"
+    assert profiles["u-1008"]["fav_city"] == "Mumbai"
+    assert profiles["u-1008"]["industry_of_traits"] == "Hello World"
     events = sandbox.client.clevertap_uploaded_events()
-    assert {e["evtName"] for e in events} >= {
-        m["event"] for m in archive if m.get("type") == "track" and m["event"] != "Order Completed"
-    }
+    cart = next(e for e in events if e["evtName"] == "Cart Viewed")
+    assert "products" not in cart["evtData"]
+    assert {e["evtName"] for e in events}.isdisjoint(
+        {"Internal Audit Ping", "Support Ticket Opened"}
+    )
+    (dropped,) = [r for r in project.rejected("target-clevertap") if r["kind"] == "dropped_field"]
+    assert (dropped["field"], dropped["rule"]) == ("products", "value_too_long")
+    assert audit_splits(project) == splits_before  # no new split
 
     # tap-jsonl bookmarks the file's modified time, not a line: the unchanged archive is read
     # again in full, and target-clevertap's journal keeps every event from being uploaded twice.
@@ -159,7 +184,87 @@ def test_segment_archive_to_clevertap_writes_segment_style_keys(
     assert sandbox.client.clevertap_uploaded_events() == events  # nothing doubled
     # profiles are uploaded again, but an upload sets the same values: nothing changes
     after = {p["identity"]: p["profileData"] for p in sandbox.client.clevertap_profiles()}
-    assert after == {p["identity"]: p["profileData"] for p in profiles}
+    assert after == profiles
+
+
+def test_match_account_keeps_the_accounts_spellings_end_to_end(
+    project: MeltanoProject, sandbox: t.Any, tmp_path: Path
+) -> None:
+    """An account fed by an SDK and by Segment's destination gets no second key from us."""
+    headers = {
+        "X-CleverTap-Account-Id": "SANDBOX-ACCOUNT",
+        "X-CleverTap-Passcode": "sandbox-passcode",
+    }
+    seed = {
+        "d": [
+            {
+                "type": "event",
+                "identity": "seed",
+                "evtName": "Plan Chosen",
+                "evtData": {"industry_of_traits": "Retail", "Plan Type": "Pro"},
+            },
+            {
+                "type": "profile",
+                "identity": "seed",
+                "profileData": {"customer_tier": "gold", "Favourite Colour": "red"},
+            },
+        ]
+    }
+    seeded = requests.post(
+        f"{sandbox.clevertap_url}/1/upload", json=seed, headers=headers, timeout=30
+    )
+    assert seeded.json()["status"] == "success"
+    splits_before = audit_splits(project)
+    archive = tmp_path / "archive.jsonl"
+    messages = [
+        {
+            "type": "track",
+            "messageId": "e2e-1",
+            "userId": "u-9",
+            "event": "Plan Chosen",
+            "timestamp": "2026-11-19T10:00:00Z",
+            "properties": {"Industry Of Traits": "Retail", "plan_type": "Free", "Seats Bought": 3},
+        },
+        {
+            "type": "identify",
+            "messageId": "e2e-2",
+            "userId": "u-9",
+            "timestamp": "2026-11-19T10:00:01Z",
+            "traits": {
+                "Customer Tier": "silver",
+                "favourite_colour": "blue",
+                "Industry Of Traits": "Retail",  # split in the account
+                "Referral Source": "podcast",  # new
+            },
+        },
+    ]
+    archive.write_text("".join(json.dumps(m) + "\n" for m in messages))
+    project.env["TAP_SEGMENT_ARCHIVE_PATH"] = str(archive)
+    project.run("run", "tap-segment-archive", "target-clevertap")
+
+    event = next(
+        e for e in sandbox.client.clevertap_uploaded_events() if e.get("identity") == "u-9"
+    )
+    assert event["evtData"] == {
+        "industry_of_traits": "Retail",
+        "Plan Type": "Free",
+        "Seats Bought": 3,
+    }
+    profile = next(p for p in sandbox.client.clevertap_profiles() if p.get("identity") == "u-9")
+    assert profile["profileData"] == {
+        "customer_tier": "silver",
+        "Favourite Colour": "blue",
+        "industry_of_traits": "Retail",  # newest of "Industry Of Traits", "industry_of_traits"
+        "Referral Source": "podcast",
+    }
+    names = project.summary("target-clevertap")["account_names"]
+    (split,) = names["split_sample"]
+    assert split["spellings"] == ["Industry Of Traits", "industry_of_traits"]
+    convention = names["new_names_convention"]
+    new = {(n["name"], n["written"]) for n in names["new_sample"]}
+    assert new == {("Seats Bought", "Seats Bought"), ("Referral Source", "Referral Source")}
+    assert convention == "none"  # as reported: new names as sent
+    assert audit_splits(project) == splits_before  # no new split
 
 
 def test_clevertap_to_warehouse_loads_duckdb(project: MeltanoProject, sandbox: t.Any) -> None:

@@ -121,7 +121,10 @@ def test_bad_input_is_delivered_or_rejected_with_a_reason(workspace: Workspace) 
         assert_passed(outcome)
         summary = outcome.counts["summary"]
         assert summary["received"] == outcome.counts["records"]
-        assert summary["delivered"] == 3  # the good records of each file
+    assert segment.counts["summary"]["delivered"] == 3  # the good records
+    # the good records, and three delivered without the one property CleverTap cannot take
+    assert clevertap.counts["summary"]["delivered"] == 6
+    assert clevertap.counts["dropped_fields"] == bad_input.CLEVERTAP_DROPPED
     assert segment.counts["rejected_by_rule"]["malformed_input_line"] == 5
     assert clevertap.counts["rejected_by_rule"]["invalid_object_id"] == 1  # refused by CleverTap
     assert_no_secrets(workspace)

@@ -430,36 +430,38 @@ async def message_report(request: web.Request) -> web.Response:
 
 @rejecting
 async def get_schema(request: web.Request) -> web.Response:
-    """GET /getSchema?type=events|userProperties, seeded names plus names seen in uploads."""
+    """GET /getSchema?type=events|userProperties: the account's names in its history order.
+
+    Seeded names come first (the account's past), then every name uploads introduced, spelled
+    exactly as uploaded, in the order first received: per event for event properties (seeded
+    events included), and for profile properties.
+    """
     state = request.app[STATE]
+    uploads = state.uploads
     kind = query_params(request).get("type")
     if kind == "events":
-        events = [
-            {
-                "name": event.name,
-                "type": event.kind,
-                "properties": [{"name": p.name, "type": p.type} for p in event.props],
-            }
-            for event in EVENTS
-        ]
+        events = []
+        for event in EVENTS:
+            properties = {p.name: p.type for p in event.props}
+            for name, type_ in uploads.event_schema.get(event.name, {}).items():
+                properties.setdefault(name, type_)
+            events.append(
+                {"name": event.name, "type": event.kind, "properties": _listed(properties)}
+            )
         known = {event.name for event in EVENTS}
-        for name, properties in state.uploads.event_schema.items():
-            if name not in known:
-                events.append(
-                    {
-                        "name": name,
-                        "type": "custom",
-                        "properties": [{"name": k, "type": t} for k, t in properties.items()],
-                    }
-                )
-        return json_body({"status": "success", "events": events})
-    if kind == "userProperties":
-        known = {p.name for p in PROFILE_PROPS}
-        user_properties = [{"name": p.name, "type": p.type} for p in PROFILE_PROPS]
-        user_properties += [
-            {"name": name, "type": kind_}
-            for name, kind_ in state.uploads.profile_schema.items()
+        events += [
+            {"name": name, "type": "custom", "properties": _listed(properties)}
+            for name, properties in uploads.event_schema.items()
             if name not in known
         ]
-        return json_body({"status": "success", "userProperties": user_properties})
+        return json_body({"status": "success", "events": events})
+    if kind == "userProperties":
+        properties = {p.name: p.type for p in PROFILE_PROPS}
+        for name, type_ in uploads.profile_schema.items():
+            properties.setdefault(name, type_)
+        return json_body({"status": "success", "userProperties": _listed(properties)})
     raise fail("Invalid type: expected events or userProperties")
+
+
+def _listed(properties: dict[str, str]) -> list[dict[str, str]]:
+    return [{"name": name, "type": type_} for name, type_ in properties.items()]

@@ -34,6 +34,8 @@ class UploadStore:
     fingerprints: dict[bytes, int] = field(default_factory=dict)
     profiles: list[dict[str, Any]] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
+    # Property names as uploaded (spelling kept), in the order first received: getSchema lists
+    # them after the seeded names, as the account's history.
     event_schema: dict[str, dict[str, str]] = field(default_factory=dict)
     profile_schema: dict[str, str] = field(default_factory=dict)
     _index: dict[tuple[str, str], int] = field(default_factory=dict)

@@ -152,6 +152,14 @@ def main() -> None:
     help="Segment requests per second before 429 (0 = unlimited).",
 )
 @click.option(
+    "--segment-dedup-hours",
+    type=click.FloatRange(min=0.0),
+    default=DEFAULTS.segment_dedup_hours,
+    show_default=True,
+    help="Hours of the sandbox clock a messageId stays known to Segment's deduplication; a "
+    "message sent again later is accepted again (Segment keeps at least about 24 hours).",
+)
+@click.option(
     "--max-event-properties",
     type=click.IntRange(min=1),
     default=DEFAULTS.max_event_properties,

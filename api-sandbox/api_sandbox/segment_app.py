@@ -115,6 +115,8 @@ async def _ingest(request: web.Request, single_type: str | None) -> web.Response
             store.bad_requests_by_reason["message_too_large"] += 1
             return _error(400, "message_too_large", "A message exceeds 32 KB")
     received_at = _received_at()
+    now = state.clock.now().timestamp()
+    dedup_window = state.settings.segment_dedup_hours * 3600
     if not items:
         store.drop("empty_batch", body.get("batch"), received_at)
     for position, item in enumerate(items):
@@ -133,7 +135,7 @@ async def _ingest(request: web.Request, single_type: str | None) -> web.Response
         else:
             message.setdefault("messageId", str(uuid.uuid4()))
             message["receivedAt"] = received_at
-            store.accept(message)
+            store.accept(message, now, dedup_window)
     return web.Response(body=SUCCESS, headers={"Content-Type": JSON})
 
 

@@ -35,6 +35,7 @@ class SandboxSettings:
     fault_in_progress: float = 0.0
     cursor_ttl_seconds: float = 3600.0
     segment_rate_limit: float = 0.0
+    segment_dedup_hours: float = 24.0
     max_event_properties: int = 100
     allow_nested_objects: bool = False
     request_log_size: int = 1000
@@ -65,6 +66,8 @@ class SandboxSettings:
             raise ValueError("max_event_properties must be at least 1")
         if self.cursor_ttl_seconds < 0 or self.segment_rate_limit < 0:
             raise ValueError("cursor_ttl_seconds and segment_rate_limit must be >= 0")
+        if self.segment_dedup_hours < 0:
+            raise ValueError(f"segment_dedup_hours must be >= 0, got {self.segment_dedup_hours}")
 
     def fault_rates(self) -> dict[str, float]:
         """Start-up fault probabilities keyed by fault kind."""

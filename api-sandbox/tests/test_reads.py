@@ -257,6 +257,32 @@ def test_schema_learns_uploaded_names(clevertap: Any) -> None:
     assert {"name": "Fresh Key", "type": "boolean"} in users
 
 
+def test_schema_lists_uploaded_spellings_per_event_in_history_order(clevertap: Any) -> None:
+    """Seeded names first, then uploaded ones as spelled, in the order first received."""
+    clevertap.upload(
+        [
+            {"type": "event", "identity": "u", "evtName": "Search", "evtData": {"plan_type": 1}},
+            {"type": "event", "identity": "u", "evtName": "Search", "evtData": {"Plan Type": 2}},
+            {"type": "event", "identity": "u", "evtName": "Fresh", "evtData": {"b": 1, "A b": 2}},
+            {"type": "profile", "identity": "u", "profileData": {"customer_tier": "x"}},
+            {"type": "profile", "identity": "u", "profileData": {"Customer Tier": "y"}},
+        ]
+    )
+    events = {e["name"]: e for e in clevertap.get("/getSchema?type=events").json()["events"]}
+    search = [p["name"] for p in events["Search"]["properties"]]
+    assert search[-2:] == ["plan_type", "Plan Type"]
+    assert search[:-2] == [
+        *("CT App Version", "CT Source", "CT Session Id", "CT SDK Version", "CT OS Version"),
+        *("Search Term", "searchTerm", "results_count", "Filters Applied"),
+    ]
+    assert [p["name"] for p in events["Fresh"]["properties"]] == ["b", "A b"]
+    users = [
+        p["name"] for p in clevertap.get("/getSchema?type=userProperties").json()["userProperties"]
+    ]
+    assert users[-2:] == ["customer_tier", "Customer Tier"]
+    assert users[0] == "Industry Of Traits"
+
+
 def test_campaigns_complete_as_the_clock_moves(clevertap: Any, sandbox_client: Any) -> None:
     before = {c["id"]: c for c in sandbox_client.seed_summary()["campaigns"]}
     running = [c for c in before.values() if c["status"] == "running"]

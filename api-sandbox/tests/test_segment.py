@@ -180,6 +180,36 @@ def test_duplicates_by_message_id_are_counted_not_stored(segment: Any, sandbox_c
     assert stats["accepted"] == 2
 
 
+def test_a_message_id_is_forgotten_after_the_dedup_window(
+    segment: Any, sandbox_client: Any
+) -> None:
+    """Segment keeps messageIds about 24 hours: a re-send a day later is accepted again."""
+    segment.batch([track(messageId="a")])
+    sandbox_client.set_today("2026-11-20")  # the same day: still a duplicate
+    segment.batch([track(messageId="a", event="Same Day")])
+    sandbox_client.set_today("2026-11-21")  # 24 hours later on the sandbox clock
+    segment.batch([track(messageId="a", event="Next Day")])
+    segment.batch([track(messageId="a", event="Again")])  # within the new window
+    messages = sandbox_client.segment_messages()
+    assert [(m["messageId"], m["event"]) for m in messages] == [
+        ("a", "Song Played"),
+        ("a", "Next Day"),
+    ]
+    stats = sandbox_client.segment_stats()
+    assert (stats["accepted"], stats["duplicates"]) == (2, 2)
+    assert stats["accepted_again_after_window"] == 1
+
+
+def test_the_dedup_window_is_a_setting(sandbox_factory: Any) -> None:
+    sandbox = sandbox_factory(segment_dedup_hours=48)
+    url = sandbox.segment_url + "/v1/batch"
+    for today in ("2026-11-20", "2026-11-21", "2026-11-22"):
+        sandbox.client.set_today(today)
+        requests.post(url, json={"batch": [track(messageId="a")]}, auth=(KEY, ""), timeout=30)
+    stats = sandbox.client.segment_stats()
+    assert (stats["accepted"], stats["duplicates"]) == (2, 1)  # accepted day 0 and day 2
+
+
 def test_gzip_bodies_are_accepted(sandbox: Any, sandbox_client: Any) -> None:
     body = gzip.compress(json.dumps({"batch": [track(messageId="z")]}).encode())
     response = requests.post(

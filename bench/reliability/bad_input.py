@@ -3,7 +3,9 @@
 Each target gets one input file mixing good records, malformed lines, records that break their
 stream's SCHEMA, records the vendor would refuse (or silently drop) and huge messages. Every
 record carries a ``case`` name; afterwards each case must be found exactly once, either in the
-sandbox or in the rejected-records file under the rule the README documents. The run must exit 0.
+sandbox or in the rejected-records file under the rule the README documents. A record delivered
+without one property (target-clevertap's on_invalid_field: drop_field) is found in the sandbox,
+and its dropped property in the rejected-records file under its rule. The run must exit 0.
 
 Then the runs that must fail (wrong credentials, a stream nobody mapped, impossible settings,
 ``on_rejected: fail``, a RECORD before its SCHEMA) must exit non-zero with a message that names
@@ -176,6 +178,14 @@ def _message(name: str, kind: str = "track", **changes: t.Any) -> dict[str, t.An
     return record
 
 
+#: The properties target-clevertap leaves out (on_invalid_field: drop_field), by case.
+CLEVERTAP_DROPPED = {
+    "value_over_512_bytes": ["value_too_long"],
+    "key_over_120_bytes": ["key_too_long"],
+    "huge_3mb_message": ["value_too_long"],
+}
+
+
 def clevertap_cases() -> list[Case]:
     """Segment-spec messages for target-clevertap (segment preset) and their outcomes."""
     stream = segment_archive.STREAM
@@ -218,13 +228,13 @@ def clevertap_cases() -> list[Case]:
             "value_over_512_bytes",
             stream,
             _message("value_over_512_bytes", properties={"note": "z" * 600}),
-            "value_too_long",
+            DELIVERED,  # without "note"
         ),
         _case(
             "key_over_120_bytes",
             stream,
             _message("key_over_120_bytes", properties={"k" * 130: 1}),
-            "key_too_long",
+            DELIVERED,  # without the long name
         ),
         _case(
             "too_many_properties",
@@ -242,7 +252,7 @@ def clevertap_cases() -> list[Case]:
             "huge_3mb_message",
             stream,
             _message("huge_3mb_message", properties={"blob": "y" * 3_000_000}),
-            "value_too_long",
+            DELIVERED,  # without "blob"
         ),
         _case(
             "bad_timestamp",
@@ -321,7 +331,12 @@ def judge(
     for name in delivered:
         found.setdefault(name, []).append(DELIVERED)
     malformed = 0
+    dropped: dict[str, list[str]] = {}
     for line in rejects:
+        if line.get("kind") == "dropped_field":  # a property of a delivered record
+            owner = str(line.get("record_key") or "").removeprefix("bad-")
+            dropped.setdefault(owner, []).append(line["rule"])
+            continue
         if line["rule"] == "malformed_input_line":
             malformed += 1
             continue
@@ -342,6 +357,7 @@ def judge(
         "unexpected_outcome": [name for name, o in outcomes.items() if not o["ok"]],
         "strays": strays,
         "malformed_lines_rejected": malformed,
+        "dropped_fields": dropped,
     }
 
 
@@ -424,8 +440,9 @@ def clevertap_bad_input(workspace: Workspace, sandbox: SandboxProcess) -> Outcom
         verdict=verdict,
         rejects=rejects,
         summary=summary,
-        extra_counts={},
+        extra_counts={"dropped_fields": verdict["dropped_fields"]},
         started=started,
+        extra_checks={"dropped_fields_listed": verdict["dropped_fields"] == CLEVERTAP_DROPPED},
     )
 
 
@@ -450,7 +467,7 @@ def _outcome(
             "records": records,
             "malformed_lines": len(MALFORMED_LINES),
             "delivered": delivered,
-            "rejected": len(rejects),
+            "rejected": sum(1 for line in rejects if line.get("kind") != "dropped_field"),
             "summary": {
                 k: summary.get(k) for k in ("received", "delivered", "rejected", "skipped")
             },

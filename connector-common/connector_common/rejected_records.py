@@ -1,7 +1,9 @@
 """The rejected-records output: every record a target could not deliver, with the reason, as JSONL.
 
 Delivered + rejected = received is the invariant the run summary checks, so this file is flushed to
-disk before the target emits STATE.
+disk before the target emits STATE. Each line has a ``kind``: ``rejected_record`` (the record was
+not delivered; the line holds it) or ``dropped_field`` (the record was delivered without one field
+the vendor cannot take; the line holds that field's value and the record's key, not the record).
 """
 
 from __future__ import annotations
@@ -43,19 +45,45 @@ class RejectedRecordsWriter:
         code: int | str | None = None,
     ) -> None:
         """Record why one input record was not delivered."""
-        line = orjson.dumps(
+        self._append(
             {
+                "kind": "rejected_record",
                 "stream": stream,
                 "rule": rule,
                 "reason": reason,
                 "field": field,
                 "code": code,
-                "rejected_at": datetime.datetime.now(datetime.UTC).isoformat(),
+                "rejected_at": _now(),
                 "record": record,
-            },
-            default=str,
-            option=orjson.OPT_NON_STR_KEYS,
+            }
         )
+
+    def write_dropped_field(
+        self,
+        *,
+        stream: str,
+        record_key: str | None,
+        rule: str,
+        reason: str,
+        field: str | None,
+        value: t.Any,
+    ) -> None:
+        """Record a field left out of a record that was delivered without it."""
+        self._append(
+            {
+                "kind": "dropped_field",
+                "stream": stream,
+                "rule": rule,
+                "reason": reason,
+                "field": field,
+                "record_key": record_key,
+                "rejected_at": _now(),
+                "value": value,
+            }
+        )
+
+    def _append(self, entry: dict[str, t.Any]) -> None:
+        line = orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS)
         line = self._scrubber.scrub_bytes(line) + b"\n"
         with self._lock:
             if self._file is None:
@@ -89,3 +117,7 @@ class RejectedRecordsWriter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat()

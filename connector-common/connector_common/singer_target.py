@@ -108,6 +108,8 @@ class RunSummary:
     received: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    #: Fields left out of records that were delivered without them, by rule.
+    dropped_fields: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -155,12 +157,7 @@ class DeliveryTarget(Target):
         self.max_parallelism = 1
         self._housekeeping_every = min(1.0, self._MAX_RECORD_AGE_IN_MINUTES * 6)  # 1/10th
         self._next_housekeeping = time.monotonic()
-        self.normalizer = PropertyNameNormalizer(
-            strategy=self.config.get("property_names", "none"),
-            normalize_nested=bool(self.config.get("normalize_nested_keys", False)),
-            trim_values=bool(self.config.get("trim_values", False)),
-            collision_policy=self.config.get("collision_policy", "error"),
-        )
+        self.normalizer = self.build_normalizer()
         if isinstance(self.message_reader, TolerantSingerReader):
             self.message_reader.on_bad_line = self._reject_line
 
@@ -180,6 +177,15 @@ class DeliveryTarget(Target):
     def setting_errors(self) -> list[str]:
         """Everything wrong with the settings beyond the JSON schema (extend with ``super()``)."""
         return common_setting_errors(self.config, self.limits)
+
+    def build_normalizer(self) -> PropertyNameNormalizer:
+        """The property-name normalizer every sink shares, from the settings."""
+        return PropertyNameNormalizer(
+            strategy=self.config.get("property_names", "none"),
+            normalize_nested=bool(self.config.get("normalize_nested_keys", False)),
+            trim_values=bool(self.config.get("trim_values", False)),
+            collision_policy=self.config.get("collision_policy", "error"),
+        )
 
     def before_listen(self) -> None:
         """Checks to run on the command line before any input is read (default: none)."""
@@ -284,6 +290,20 @@ class DeliveryTarget(Target):
         self._write_reject(stream, record, rejection)
         self._raise_if_rejected()
 
+    def drop_field(
+        self, stream: str, record_key: str | None, dropped: Rejection, value: t.Any
+    ) -> None:
+        """Report a field left out of a record that is delivered without it."""
+        self.rejects.write_dropped_field(
+            stream=stream,
+            record_key=record_key,
+            rule=dropped.rule,
+            reason=dropped.reason,
+            field=dropped.field,
+            value=value,
+        )
+        self.summary.count(self.summary.dropped_fields, dropped.rule)
+
     def checkpoint(self) -> None:
         """Block until everything handed over is settled and durable; raise if anything failed."""
         with self._checkpoint_lock:
@@ -385,6 +405,8 @@ class DeliveryTarget(Target):
             "rejected_by_rule": dict(summary.rejected),
             "skipped": sum(summary.skipped.values()),
             "skipped_by_reason": dict(summary.skipped),
+            "dropped_fields": sum(summary.dropped_fields.values()),
+            "dropped_fields_by_rule": dict(summary.dropped_fields),
             "rejected_records_path": str(self._rejects.path) if self._rejects else None,
             "requests": delivery.get("requests", 0),
             "retries": delivery.get("retries", 0),

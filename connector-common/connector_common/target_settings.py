@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from singer_sdk import typing as th
 
+if t.TYPE_CHECKING:
+    from collections.abc import Sequence
+
 DEFAULT_STATE_INTERVAL_SECONDS: t.Final = 60
 
 
@@ -21,10 +24,19 @@ class DeliveryLimits:
 
 
 def common_target_settings(
-    *, plugin: str, default_concurrency: int, default_batch_rows: int, limits: DeliveryLimits
+    *,
+    plugin: str,
+    default_concurrency: int,
+    default_batch_rows: int,
+    limits: DeliveryLimits,
+    overrides: Sequence[th.Property[t.Any]] = (),
 ) -> list[th.Property[t.Any]]:
-    """The shared part of a target's configuration schema."""
-    return [
+    """The shared part of a target's configuration schema; ``overrides`` replace settings by name.
+
+    A target overrides a setting whose values or default differ for its vendor (target-clevertap's
+    `property_names` offers `match_account`, for instance), keeping the rest shared.
+    """
+    shared: list[th.Property[t.Any]] = [
         th.Property(
             "property_names",
             th.StringType,
@@ -127,6 +139,8 @@ def common_target_settings(
             ),
         ),
     ]
+    replaced = {setting.name: setting for setting in overrides}
+    return [replaced.get(setting.name, setting) for setting in shared]
 
 
 def common_setting_errors(config: t.Mapping[str, t.Any], limits: DeliveryLimits) -> list[str]:

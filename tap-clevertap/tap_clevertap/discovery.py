@@ -5,11 +5,17 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_clevertap.schemas import json_type, merge_property_types
+from connector_common.clevertap_schema import (
+    NAME_KEYS,
+    PROPS_KEYS,
+    TYPE_KEYS,
+    events_of,
+    schema_items,
+    schema_properties,
+    user_properties_of,
+)
 
-_NAME_KEYS = ("name", "eventName", "event_name", "evtName")
-_PROPS_KEYS = ("properties", "eventProperties", "event_properties", "props")
-_TYPE_KEYS = ("type", "dataType", "data_type", "datatype")
+from tap_clevertap.schemas import json_type, merge_property_types
 
 
 @dataclass(slots=True)
@@ -25,12 +31,12 @@ def parse_events_schema(doc: dict[str, t.Any]) -> tuple[list[str], dict[str, t.A
     """Event names and merged event-property JSON schemas from a ``type=events`` answer."""
     names: list[str] = []
     seen: dict[str, set[str]] = {}
-    for name, meta in _items(doc.get("events", doc.get("data"))):
+    for name, meta in schema_items(events_of(doc)):
         if name not in names:
             names.append(name)
         if isinstance(meta, dict):
-            props = next((meta[k] for k in _PROPS_KEYS if k in meta), None)
-            for prop_name, prop_type in _properties(props):
+            props = next((meta[k] for k in PROPS_KEYS if k in meta), None)
+            for prop_name, prop_type in schema_properties(props):
                 seen.setdefault(prop_name, set()).add(json_type(prop_type))
     return names, merge_property_types(seen)
 
@@ -38,49 +44,26 @@ def parse_events_schema(doc: dict[str, t.Any]) -> tuple[list[str], dict[str, t.A
 def parse_profile_schema(doc: dict[str, t.Any]) -> dict[str, t.Any]:
     """Merged profile-property JSON schemas from a ``type=userProperties`` answer."""
     seen: dict[str, set[str]] = {}
-    for prop_name, prop_type in _properties(doc.get("userProperties", doc.get("data"))):
+    for prop_name, prop_type in schema_properties(user_properties_of(doc)):
         seen.setdefault(prop_name, set()).add(json_type(prop_type))
     return merge_property_types(seen)
-
-
-def _items(raw: t.Any) -> t.Iterator[tuple[str, t.Any]]:
-    """(name, meta) pairs from a list of names/objects or a name->meta mapping."""
-    if isinstance(raw, dict):
-        for name, meta in raw.items():
-            if isinstance(name, str) and name:
-                yield name, meta
-    elif isinstance(raw, list):
-        for item in raw:
-            if isinstance(item, str) and item:
-                yield item, None
-            elif isinstance(item, dict):
-                name = next((item[k] for k in _NAME_KEYS if isinstance(item.get(k), str)), None)
-                if name:
-                    yield name, item
-
-
-def _properties(raw: t.Any) -> t.Iterator[tuple[str, t.Any]]:
-    """(property name, CleverTap type) pairs from a list of objects or a name->type mapping."""
-    for name, meta in _items(raw):
-        if isinstance(meta, dict):
-            yield name, next((meta[k] for k in _TYPE_KEYS if k in meta), None)
-        else:
-            yield name, meta
 
 
 def event_schema_rows(doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     """One ``event_schema`` record per event of a ``type=events`` answer (first listing wins)."""
     rows: dict[str, dict[str, t.Any]] = {}
-    for name, meta in _items(doc.get("events", doc.get("data"))):
+    for name, meta in schema_items(events_of(doc)):
         if name in rows:
             continue
         info = meta if isinstance(meta, dict) else {}
-        raw_props = next((info[k] for k in _PROPS_KEYS if k in info), None)
+        raw_props = next((info[k] for k in PROPS_KEYS if k in info), None)
         rows[name] = {
             "event_name": name,
             "event_type": _text(info.get("type")),
-            "properties": [{"name": n, "type": _text(kind)} for n, kind in _properties(raw_props)],
-            "extra_fields": _extra(info, {*_NAME_KEYS, *_PROPS_KEYS, "type"}),
+            "properties": [
+                {"name": n, "type": _text(kind)} for n, kind in schema_properties(raw_props)
+            ],
+            "extra_fields": _extra(info, {*NAME_KEYS, *PROPS_KEYS, "type"}),
         }
     return list(rows.values())
 
@@ -88,15 +71,15 @@ def event_schema_rows(doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
 def user_property_rows(doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     """One ``user_property_schema`` record per property of a ``type=userProperties`` answer."""
     rows: dict[str, dict[str, t.Any]] = {}
-    for name, meta in _items(doc.get("userProperties", doc.get("data"))):
+    for name, meta in schema_items(user_properties_of(doc)):
         if name in rows:
             continue
         info = meta if isinstance(meta, dict) else {"type": meta}
-        kind = next((info[k] for k in _TYPE_KEYS if k in info), None)
+        kind = next((info[k] for k in TYPE_KEYS if k in info), None)
         rows[name] = {
             "name": name,
             "type": _text(kind),
-            "extra_fields": _extra(info, {*_NAME_KEYS, *_TYPE_KEYS}),
+            "extra_fields": _extra(info, {*NAME_KEYS, *TYPE_KEYS}),
         }
     return list(rows.values())
 

@@ -4,7 +4,10 @@ Segment's CleverTap destination snake_cases property names while CleverTap's SDK
 sent, so an account fed both ways holds "First Name" *and* "first_name". Names are compared
 where CleverTap keeps them apart: all profile properties form one namespace, each event's
 properties another. Keys are computed as target-clevertap writes them (connector-common's
-strategies, CleverTap's reserved keys such as "Email" or "Amount" kept as spelled).
+strategies, CleverTap's reserved keys such as "Email" or "Amount" kept as spelled), and the
+``match_account_*`` columns apply target-clevertap's match_account rule itself
+(connector-common's ``account_names``): a name the audit calls split is one target-clevertap
+writes in one of the account's spellings, never in a new one.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+from connector_common.clevertap_schema import event_property_names, profile_property_names
 from connector_common.property_names import (
     CLEVERTAP_RESERVED_KEYS,
     CLEVERTAP_RESERVED_PREFIXES,
@@ -19,6 +23,7 @@ from connector_common.property_names import (
     collision_groups,
     normalize_name,
 )
+from connector_common.property_names.account_names import AccountNames
 
 #: Every distinct conversion of the shared library except "none" (which never changes a name).
 AUDIT_STRATEGIES: tuple[str, ...] = tuple(s for s in DISTINCT_STRATEGIES if s != "none")
@@ -48,14 +53,23 @@ def key_of(name: str, strategy: str) -> str:
 class NameInventory:
     """Property names per namespace, from /getSchema and from the keys of exported records.
 
-    The events and profiles streams feed it the keys of every record they emit, before
-    selection or stream maps touch the record (one C-level set update per record).
+    Schema names keep getSchema's order (the account's history: a name listed later was first
+    seen later). The events and profiles streams feed it the keys of every record they emit,
+    before selection or stream maps touch the record (one C-level set update per record).
     """
 
-    schema_profile: set[str] = field(default_factory=set)
-    schema_events: dict[str, set[str]] = field(default_factory=dict)
+    schema_profile: list[str] = field(default_factory=list)
+    schema_events: dict[str, list[str]] = field(default_factory=dict)
     export_profile: set[str] = field(default_factory=set)
     export_events: dict[str, set[str]] = field(default_factory=dict)
+
+    def saw_schema(self, events: dict[str, t.Any], user_properties: dict[str, t.Any]) -> None:
+        """The names of the ``type=events`` and ``type=userProperties`` answers, in order."""
+        for event_name, names in event_property_names(events).items():
+            listed = self.schema_events.setdefault(event_name, [])
+            listed.extend(name for name in names if name not in listed)
+        listed = self.schema_profile
+        listed.extend(n for n in profile_property_names(user_properties) if n not in listed)
 
     def saw_event_record(self, event_name: str, props: t.Any, profile_data: t.Any) -> None:
         """Keys of one exported event record (its event_props and its profile's profileData)."""
@@ -79,7 +93,7 @@ class NameInventory:
         ]
         for event_name in sorted(self.schema_events.keys() | self.export_events.keys()):
             names = _sources(
-                self.schema_events.get(event_name, set()),
+                self.schema_events.get(event_name, []),
                 self.export_events.get(event_name, set()),
             )
             if names:
@@ -87,11 +101,12 @@ class NameInventory:
         return out
 
 
-def _sources(schema: set[str], export: set[str]) -> dict[str, set[str]]:
+def _sources(schema: list[str], export: set[str]) -> dict[str, set[str]]:
+    """Name -> sources, in history order: the schema's names, then exported-only ones sorted."""
     names: dict[str, set[str]] = {}
     for name in schema:
         names.setdefault(name, set()).add(SCHEMA)
-    for name in export:
+    for name in sorted(export):
         names.setdefault(name, set()).add(EXPORT)
     return names
 
@@ -104,17 +119,21 @@ class _Row:
     sources: set[str] = field(default_factory=set)
     key_missing: set[str] = field(default_factory=set)
     collides: dict[str, set[str]] = field(default_factory=dict)
+    #: The account's spellings of this name under match_account's rule (per event, merged).
+    spellings: list[str] = field(default_factory=list)
 
 
 def audit_rows(inventory: NameInventory) -> list[dict[str, t.Any]]:
     """One row per (scope, name), sorted: keys, whether they exist already, and collisions."""
     rows: dict[tuple[str, str], _Row] = {}
     for scope, event_name, names in inventory.namespaces():
+        account = AccountNames(names)
         for name, sources in names.items():
             row = rows.setdefault((scope, name), _Row(scope, name))
             row.sources |= sources
             if event_name is not None:
                 row.event_names.add(event_name)
+            row.spellings.extend(s for s in account.spellings(name) if s not in row.spellings)
         for strategy in AUDIT_STRATEGIES:
             for name in names:
                 if key_of(name, strategy) not in names:
@@ -139,6 +158,8 @@ def _record(row: _Row) -> dict[str, t.Any]:
         "event_names": sorted(row.event_names) if row.scope == EVENT else None,
         "sources": sorted(row.sources),
         "reserved": is_reserved(row.name),
+        "match_account_spellings": row.spellings,
+        "match_account_split": len(row.spellings) > 1,
     }
     for strategy in AUDIT_STRATEGIES:
         prefix = column(strategy)
@@ -156,6 +177,8 @@ def audit_schema() -> dict[str, t.Any]:
         "event_names": {"type": ["array", "null"], "items": {"type": "string"}},
         "sources": {"type": "array", "items": {"type": "string", "enum": [SCHEMA, EXPORT]}},
         "reserved": {"type": "boolean"},
+        "match_account_spellings": {"type": "array", "items": {"type": "string"}},
+        "match_account_split": {"type": "boolean"},
     }
     for strategy in AUDIT_STRATEGIES:
         prefix = column(strategy)

@@ -99,11 +99,8 @@ class PropertyNameAuditStream(CleverTapStream):
         inventory = self.clevertap.name_inventory()
         if inventory is None:  # only when the stream is deselected, so never synced
             return
-        for row in event_schema_rows(self.clevertap.schema_doc("events")):
-            names = inventory.schema_events.setdefault(row["event_name"], set())
-            names.update(p["name"] for p in row["properties"])
-        inventory.schema_profile.update(
-            row["name"] for row in user_property_rows(self.clevertap.schema_doc("userProperties"))
+        inventory.saw_schema(
+            self.clevertap.schema_doc("events"), self.clevertap.schema_doc("userProperties")
         )
         rows = audit_rows(inventory)
         colliding = sum(1 for row in rows if any(row[k] for k in row if k.endswith("_with")))

@@ -50,6 +50,13 @@ def test_the_audit_finds_exactly_the_seeded_collisions(sandbox, sandbox_client, 
     rows = run.records("property_name_audit")
     for strategy in ("segment", "to-snake-case", "go-snakecase"):
         assert _groups(rows, strategy) == _expected(summary, strategy), strategy
+    # match_account's rule (target-clevertap's) calls exactly the segment collisions split
+    split = {
+        (r["scope"], frozenset(r["match_account_spellings"]))
+        for r in rows
+        if r["match_account_split"]
+    }
+    assert split == _expected(summary, "segment")
     by_key = {(r["scope"], r["name"]): r for r in rows}
     for group in summary["colliding_groups"]:
         for name in group["names"]:
@@ -79,9 +86,12 @@ def test_the_audit_runs_after_the_streams_it_audits(sandbox, sandbox_client):
 
 def test_keys_existence_reserved_names_and_namespaces():
     inventory = NameInventory()
-    inventory.schema_profile |= {"First Name", "first_name", "Email", "email", "userID"}
-    inventory.schema_events["A"] = {"Product Name"}
-    inventory.schema_events["B"] = {"product_name", "HTTPServer"}
+    inventory.saw_schema(
+        {"events": [{"name": "A", "properties": [{"name": "Product Name"}]}]},
+        {"userProperties": [{"name": n} for n in ("First Name", "first_name", "Email", "email")]},
+    )
+    inventory.schema_profile.append("userID")
+    inventory.schema_events["B"] = ["product_name", "HTTPServer"]
     inventory.saw_event_record("B", {"httpserver": 1}, {"Lead Space": "x"})
     rows = {(r["scope"], r["name"]): r for r in audit_rows(inventory)}
 
@@ -104,3 +114,30 @@ def test_keys_existence_reserved_names_and_namespaces():
     assert rows["event", "httpserver"]["sources"] == ["export"]
     assert rows["profile", "Lead Space"]["sources"] == ["export"]
     assert rows["profile", "Lead Space"]["event_names"] is None
+
+
+def test_match_account_columns_use_target_clevertaps_rule_in_history_order():
+    inventory = NameInventory()
+    inventory.saw_schema(
+        {
+            "events": [
+                {"name": "A", "properties": [{"name": "plan_type"}, {"name": "Plan Type"}]},
+                {"name": "B", "properties": [{"name": "Plan Type"}, {"name": "Customer Type"}]},
+            ]
+        },
+        {"userProperties": [{"name": "Plan Type"}, {"name": "customer_type"}]},
+    )
+    inventory.saw_event_record("B", {"customer_type": 1}, {"planType": "x"})
+    rows = {(r["scope"], r["name"]): r for r in audit_rows(inventory)}
+    plan = rows["event", "Plan Type"]
+    assert (plan["match_account_split"], plan["match_account_spellings"]) == (
+        True,  # split in event A (listed plan_type first); event B alone would not be
+        ["plan_type", "Plan Type"],
+    )
+    assert rows["profile", "planType"]["match_account_spellings"] == ["Plan Type", "planType"]
+    # a reserved name is its own key: "Customer Type" and "customer_type" are not one property
+    customer = rows["event", "Customer Type"]
+    assert (customer["match_account_split"], customer["match_account_spellings"]) == (
+        False,
+        ["Customer Type"],
+    )

@@ -1,9 +1,11 @@
-"""The connection check behind ``--test`` and ``meltano config test``: one dryRun upload.
+"""The connection check behind ``--test`` and ``meltano config test``: one schema read.
 
-CleverTap answers 401 both for a wrong account id/passcode and for a right one sent to another
-region's host (clevertap-api.md 1.1), so on a 401 the check asks the other regions (CleverTap's
-own https hosts, dryRun, one harmless record) and says which one accepts the credentials. A
-redirect is reported, never followed: following it would send the passcode to another address.
+``GET /getSchema?type=events`` cannot create data, unlike an upload (``dryRun=1`` is not in
+CleverTap's documentation: if it were ignored, a "test" upload would be stored). CleverTap answers
+401 both for a wrong account id/passcode and for a right one sent to another region's host
+(clevertap-api.md 1.1), so on a 401 the check reads the schema at the other regions (CleverTap's
+own https hosts) and says which one accepts the credentials. A redirect is reported, never
+followed: following it would send the passcode to another address.
 """
 
 from __future__ import annotations
@@ -11,59 +13,41 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-import requests
 from connector_common.clevertap_account import REGION_URLS
 from connector_common.singer_target import ConnectionCheckError
 
+from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
 from target_clevertap.settings import resolve_endpoint
-from target_clevertap.transport import UPLOAD_PATH, redirect_refusal
-
-#: One empty profile; with dryRun=1 CleverTap validates it and stores nothing.
-PROBE_BODY = (
-    b'{"d":[{"type":"profile","identity":"target-clevertap-connection-check","profileData":{}}]}'
-)
-
 
 __all__ = ["ConnectionCheckError", "check_connection", "probe"]
+
+Outcome = t.Literal["ok", "unauthorized", "forbidden", "unreachable", "redirected", "unexpected"]
+_OUTCOMES: dict[str, Outcome] = {
+    "refused": "unauthorized",
+    "forbidden": "forbidden",
+    "unreachable": "unreachable",
+    "redirected": "redirected",
+    "missing": "unexpected",
+    "unexpected": "unexpected",
+}
 
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """What one dryRun upload told us."""
+    """What one schema read told us."""
 
-    outcome: t.Literal["ok", "unauthorized", "unreachable", "redirected", "unexpected"]
+    outcome: Outcome
     detail: str = ""
 
 
 def probe(base_url: str, account_id: str, passcode: str, timeout: float) -> ProbeResult:
-    """Send the harmless dryRun upload to one host."""
+    """Read the event schema at one host, once (no retries: this is a check)."""
+    reader = SchemaReader(base_url, account_id, passcode, timeout, max_retries=0)
     try:
-        response = requests.post(
-            f"{base_url}{UPLOAD_PATH}?dryRun=1",
-            data=PROBE_BODY,
-            headers={
-                "X-CleverTap-Account-Id": account_id,
-                "X-CleverTap-Passcode": passcode,
-                "Content-Type": "application/json; charset=utf-8",
-            },
-            timeout=timeout,
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        return ProbeResult("unreachable", type(exc).__name__)
-    if 300 <= response.status_code < 400:
-        return ProbeResult("redirected", redirect_refusal(response))
-    if response.status_code in (401, 403):
-        return ProbeResult("unauthorized", f"HTTP {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and body.get("code") in (401, 403):
-        return ProbeResult("unauthorized", f"code {body.get('code')}")
-    if response.status_code == 200 and isinstance(body, dict) and "status" in body:
-        return ProbeResult("ok")
-    return ProbeResult("unexpected", f"HTTP {response.status_code}")
+        reader.read("events")
+    except SchemaUnreadable as exc:
+        return ProbeResult(_OUTCOMES[exc.problem], str(exc))
+    return ProbeResult("ok")
 
 
 def check_connection(
@@ -83,7 +67,7 @@ def check_connection(
     if result.outcome == "ok":
         return (
             f"Connection check passed: CleverTap at {where} accepted account id {account_id} "
-            "and its passcode (dryRun upload; nothing was stored)."
+            "and its passcode (a read of GET /getSchema; nothing was written)."
         )
     if result.outcome == "unreachable":
         msg = (
@@ -91,11 +75,19 @@ def check_connection(
             "and that this machine can reach it."
         )
         raise ConnectionCheckError(msg)
+    if result.outcome == "forbidden":
+        msg = (
+            f"CleverTap at {where} did not let account id {account_id} read its schema "
+            f"({result.detail}): the passcode may lack that permission. property_names: "
+            "match_account needs the read; use a passcode allowed to read the schema, or an "
+            "explicit property_names convention."
+        )
+        raise ConnectionCheckError(msg)
     if result.outcome == "redirected":
-        msg = f"CleverTap at {where} did not take the dryRun upload: {result.detail}"
+        msg = f"CleverTap at {where} did not answer the schema read: {result.detail}"
         raise ConnectionCheckError(msg)
     if result.outcome == "unexpected":
-        msg = f"CleverTap at {where} answered a dryRun upload unexpectedly ({result.detail})."
+        msg = f"CleverTap at {where} answered the schema read unexpectedly: {result.detail}."
         raise ConnectionCheckError(msg)
     if endpoint.region is None:
         msg = (

@@ -11,6 +11,8 @@ from connector_common.clevertap_account import (
     account_timezone,
     base_url,
 )
+from connector_common.property_names import STRATEGIES
+from connector_common.property_names.account_names import SPLIT_CHOICES
 from connector_common.target_settings import DeliveryLimits, common_target_settings
 from singer_sdk import typing as th
 
@@ -18,6 +20,9 @@ if t.TYPE_CHECKING:
     import zoneinfo
 
 logger = logging.getLogger("target-clevertap")
+
+MATCH_ACCOUNT = "match_account"
+EXPLICIT_STRATEGIES = list(STRATEGIES)
 
 
 MAX_UPLOAD_CONCURRENCY = 15  # CleverTap: 15 concurrent /1/upload requests per account
@@ -56,6 +61,18 @@ _MAPPING = th.ObjectType(
     ),
     th.Property("anonymous", th.StringType, allowed_values=["object_id", "reject"]),
     th.Property(
+        "honor_integrations",
+        th.BooleanType,
+        description="segment preset: skip messages whose `integrations` keep them from "
+        "CleverTap (default true).",
+    ),
+    th.Property(
+        "link_anonymous_id",
+        th.BooleanType,
+        description="segment preset: identify messages with both ids link the anonymousId's "
+        "device profile to the userId (default false; see the README).",
+    ),
+    th.Property(
         "message_type",
         th.StringType,
         allowed_values=["identify", "track", "page", "screen", "alias"],
@@ -70,6 +87,96 @@ CONFIG_SCHEMA = th.PropertiesList(
         default_concurrency=DEFAULT_CONCURRENCY,
         default_batch_rows=MAX_UPLOAD_RECORDS,
         limits=LIMITS,
+        overrides=(
+            th.Property(
+                "property_names",
+                th.StringType,
+                default=MATCH_ACCOUNT,
+                allowed_values=[MATCH_ACCOUNT, *EXPLICIT_STRATEGIES],
+                title="Property name convention",
+                description="How property and trait names are written. `match_account` reads "
+                "the account's names (GET /getSchema) before the first upload and writes each "
+                "name in the spelling the account already holds for it - two spellings are one "
+                "property when Segment's snake_case makes them equal ('Plan Type', 'plan_type') "
+                "- so no second key is created; names new to the account follow "
+                "new_property_names. The explicit conventions rewrite every name: `none` keeps "
+                "names as sent; `segment` reproduces Segment's CleverTap destination (lodash "
+                "snakeCase: 'Industry Of Traits' -> 'industry_of_traits'); `lodash`, "
+                "`to-snake-case` and `go-snakecase` are the candidate conversions by name.",
+            ),
+            th.Property(
+                "trim_values",
+                th.BooleanType,
+                description="Strip leading and trailing whitespace from text values. Unset: "
+                "streams with the segment preset are trimmed (Segment's destination delivers "
+                "'Industry Of Traits': ' Hello World' as 'Hello World' in CleverTap's own "
+                "example) and other streams are not; true or false applies to every stream.",
+            ),
+            th.Property(
+                "dry_run",
+                th.BooleanType,
+                default=False,
+                description="Map and check every record locally and send nothing to /1/upload "
+                "(the account's schema is still read for match_account); no STATE is emitted, "
+                "so no bookmark moves. See dry_run_remote_validation.",
+            ),
+            th.Property(
+                "rejected_records_path",
+                th.StringType,
+                default="output/target-clevertap-rejected.jsonl",
+                description="JSONL file receiving every rejected record with its reason, and "
+                "every field left out of a delivered record (on_invalid_field).",
+            ),
+        ),
+    ),
+    th.Property(
+        "new_property_names",
+        th.StringType,
+        default="auto",
+        allowed_values=["auto", *EXPLICIT_STRATEGIES],
+        description="match_account: how names the account does not hold yet are written. "
+        "`auto` follows the convention most of the account's multi-word names already use "
+        "(snake_case -> `segment`, otherwise `none`; a tie or no such names -> `none`), stated "
+        "in the log and the run summary; or any explicit convention.",
+    ),
+    th.Property(
+        "split_property_names",
+        th.StringType,
+        default="newest",
+        allowed_values=list(SPLIT_CHOICES),
+        description="match_account: which spelling to write when the account already holds two "
+        "or more spellings of one name (it is split): `newest` the spelling listed last by "
+        "getSchema (taken as the one the account saw last: CleverTap does not document the "
+        "order), `segment` the one in Segment's snake_case form, `as_sent` the incoming "
+        "spelling if the account has it. Every split name met is logged and listed in the run "
+        "summary; whichever is chosen, no new spelling is created.",
+    ),
+    th.Property(
+        "schema_refresh_seconds",
+        th.NumberType,
+        default=60,
+        description="match_account: the schema is read before the first upload; an event "
+        "name it does not list makes the target read it again before mapping that event's "
+        "first record (once per event name), at most once per this many seconds.",
+    ),
+    th.Property(
+        "on_invalid_field",
+        th.StringType,
+        default="drop_field",
+        allowed_values=["drop_field", "reject_record"],
+        description="A property CleverTap cannot take while it takes the rest of the record "
+        "(a value or stringified object over 512 bytes, an object nested too deep or where "
+        "CleverTap allows none, a name over 120 bytes or empty, a DOB that is not a date): "
+        "`drop_field` delivers the record without it and writes the field, its record's key "
+        "and the rule to rejected_records_path; `reject_record` rejects the whole record.",
+    ),
+    th.Property(
+        "dry_run_remote_validation",
+        th.BooleanType,
+        default=False,
+        description="With dry_run: also send the uploads to /1/upload?dryRun=1 so CleverTap "
+        "validates them. dryRun is not in CleverTap's documentation (community clients use "
+        "it): if CleverTap ignored it, the data would be stored. Off unless you accept that.",
     ),
     th.Property(
         "stream_mappings",

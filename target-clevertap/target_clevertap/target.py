@@ -5,12 +5,21 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
+from connector_common.property_names import PropertyNameNormalizer
 from connector_common.singer_target import DeliveryTarget, RecordRejectedError
 
 from target_clevertap.connection import check_connection
 from target_clevertap.journal import DeliveryJournal, Seen
+from target_clevertap.name_matcher import AccountNameMatcher
 from target_clevertap.rules import DELIVERY_UNCERTAIN
-from target_clevertap.settings import CONFIG_SCHEMA, LIMITS, resolve_endpoint, resolve_timezone
+from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
+from target_clevertap.settings import (
+    CONFIG_SCHEMA,
+    LIMITS,
+    MATCH_ACCOUNT,
+    resolve_endpoint,
+    resolve_timezone,
+)
 from target_clevertap.sink import CleverTapSink
 from target_clevertap.transport import CleverTapTransport
 from target_clevertap.uploads import UploadBuilder, UploadRules
@@ -33,7 +42,8 @@ class TargetCleverTap(DeliveryTarget):
     secret_settings = ("passcode",)
     limits = LIMITS
     connection_test_help = (
-        "Check the account id, passcode and region with a dryRun upload and exit."
+        "Check the account id, passcode and region by reading the account's schema "
+        "(GET /getSchema, which writes nothing) and exit."
     )
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -43,6 +53,8 @@ class TargetCleverTap(DeliveryTarget):
         self._uncertain_resent = 0
         self._unsent: set[bytes] = set()
         self._journal: DeliveryJournal | None = None
+        self._builders: dict[bool, UploadBuilder] = {}
+        self._dry_run_by_kind: dict[str, int] = {}
 
     def setting_errors(self) -> list[str]:
         """The shared checks, plus URLs, timezone names and the event property limit."""
@@ -54,6 +66,19 @@ class TargetCleverTap(DeliveryTarget):
                 errors.append(str(exc))
         if int(self.config.get("max_event_properties", 100)) < 1:
             errors.append("max_event_properties must be at least 1.")
+        if self.matches_account and self.config.get("normalize_nested_keys"):
+            errors.append(
+                "normalize_nested_keys needs an explicit property_names convention (none, "
+                "segment, ...): match_account matches top-level names with the account's schema, "
+                "which lists no nested keys."
+            )
+        if self.config.get("dry_run_remote_validation") and not self.config.get("dry_run"):
+            errors.append(
+                "dry_run_remote_validation applies to dry runs only: set dry_run to true as well "
+                "(without dry_run every upload is stored anyway)."
+            )
+        if float(self.config.get("schema_refresh_seconds", 60)) < 0:
+            errors.append("schema_refresh_seconds must be 0 or more.")
         return errors
 
     # -- configuration, resolved once ------------------------------------------------------------
@@ -78,18 +103,86 @@ class TargetCleverTap(DeliveryTarget):
         """Per-stream mapping options."""
         return dict(self.config.get("stream_mappings") or {})
 
-    @cached_property
-    def builder(self) -> UploadBuilder:
-        """Names, values and rules, shared by every sink."""
-        return UploadBuilder(
-            self.normalizer,
-            UploadRules(
-                timezone=self.timezone,
-                nested_values=str(self.config.get("nested_values") or "stringify"),
-                max_event_properties=int(self.config.get("max_event_properties", 100)),
-                convert_date_strings=bool(self.config.get("convert_date_strings", True)),
-            ),
+    @property
+    def matches_account(self) -> bool:
+        """Whether names are written in the account's spellings (property_names: match_account)."""
+        return bool(self.config.get("property_names", MATCH_ACCOUNT) == MATCH_ACCOUNT)
+
+    @property
+    def dry_run_locally(self) -> bool:
+        """A dry run that sends nothing to /1/upload (unless dry_run_remote_validation)."""
+        remote = bool(self.config.get("dry_run_remote_validation"))
+        return bool(self.config.get("dry_run")) and not remote
+
+    def build_normalizer(self) -> PropertyNameNormalizer:
+        """The explicit convention; match_account renames later (name_matcher), builders trim."""
+        strategy = self.config.get("property_names", MATCH_ACCOUNT)
+        return PropertyNameNormalizer(
+            strategy="none" if strategy == MATCH_ACCOUNT else strategy,
+            normalize_nested=bool(self.config.get("normalize_nested_keys", False)),
+            collision_policy=self.config.get("collision_policy", "error"),
         )
+
+    def builder(self, trim_values: bool) -> UploadBuilder:
+        """Names, values and rules, shared by every sink that trims (or does not) alike."""
+        builder = self._builders.get(trim_values)
+        if builder is None:
+            builder = self._builders[trim_values] = UploadBuilder(
+                self.normalizer,
+                UploadRules(
+                    timezone=self.timezone,
+                    nested_values=str(self.config.get("nested_values") or "stringify"),
+                    max_event_properties=int(self.config.get("max_event_properties", 100)),
+                    convert_date_strings=bool(self.config.get("convert_date_strings", True)),
+                    trim_values=trim_values,
+                    drop_invalid_fields=self.config.get("on_invalid_field") != "reject_record",
+                ),
+            )
+        return builder
+
+    @cached_property
+    def account_names(self) -> AccountNameMatcher | None:
+        """match_account's per-run decisions, after reading the schema; None for a convention."""
+        if not self.matches_account:
+            return None
+        matcher = AccountNameMatcher(
+            self.schema_reader,
+            new_names=str(self.config.get("new_property_names") or "auto"),
+            split=self.config.get("split_property_names") or "newest",
+            refresh_seconds=float(self.config.get("schema_refresh_seconds", 60)),
+            collision_policy=self.normalizer.collision_policy,
+            stats=self.normalizer.stats,
+        )
+        try:
+            matcher.load()
+        except SchemaUnreadable as exc:
+            msg = (
+                f"property_names is match_account, which reads the account's property names "
+                f"before the first upload, but {str(exc).rstrip('.')}. Nothing was uploaded. "
+                "Let this passcode read the schema (and check account_id, region or api_url), "
+                "or choose an explicit convention instead: property_names none (names as sent, as "
+                "CleverTap's SDKs write them) or segment (snake_case, as Segment's CleverTap "
+                "destination wrote them; lodash, to-snake-case and go-snakecase are the other "
+                "candidates)."
+            )
+            raise SchemaUnreadable(exc.problem, self.scrubber.scrub(msg)) from None
+        return matcher
+
+    @property
+    def schema_reader(self) -> SchemaReader:
+        """GET /getSchema of the configured account."""
+        return SchemaReader(
+            self.endpoint.base_url,
+            account_id=self.account_id,
+            passcode=str(self.config["passcode"]),
+            timeout=float(self.config.get("request_timeout", 60)),
+            max_retries=int(self.config.get("max_retries", 10)),
+        )
+
+    def note_dry_run(self, kind: str) -> None:
+        """Count a record a dry run mapped and checked but did not send."""
+        self.summary.count(self.summary.skipped, "dry_run")
+        self._dry_run_by_kind[kind] = self._dry_run_by_kind.get(kind, 0) + 1
 
     @property
     def journal(self) -> DeliveryJournal | None:
@@ -122,7 +215,7 @@ class TargetCleverTap(DeliveryTarget):
             self.endpoint.base_url,
             account_id=self.account_id,
             passcode=str(self.config["passcode"]),
-            dry_run=bool(self.config.get("dry_run", False)),
+            dry_run=bool(self.config.get("dry_run", False)),  # only with remote validation
             timeout=float(self.config.get("request_timeout", 60)),
             region=self.endpoint.region,
             on_refused=self._forget,
@@ -209,7 +302,7 @@ class TargetCleverTap(DeliveryTarget):
     # -- connection check ------------------------------------------------------------------------
 
     def check_connection(self) -> str:
-        """A dryRun upload; on a 401 the other regions say whether the region is wrong."""
+        """A schema read; on a 401 the other regions say whether the region is wrong."""
         return check_connection(self.config)
 
     def check_connection_once(self) -> None:
@@ -228,6 +321,13 @@ class TargetCleverTap(DeliveryTarget):
             "uploaded_profiles": self._uploaded["profile"],
             "uploaded_events": self._uploaded["event"],
         }
+        if self.config.get("dry_run"):
+            summary["dry_run_remote_validation"] = bool(
+                self.config.get("dry_run_remote_validation")
+            )
+            summary["dry_run_by_kind"] = dict(self._dry_run_by_kind)
+        if "account_names" in self.__dict__ and self.account_names is not None:
+            summary["account_names"] = self.account_names.summary()
         if self._journal is not None:
             stats = self._journal.stats
             summary["journal"] = {
@@ -242,6 +342,12 @@ class TargetCleverTap(DeliveryTarget):
                 **self._journal.counts(),
             }
         return summary
+
+    def summary_dict(self) -> dict[str, t.Any]:
+        """The shared summary, with match_account's renames counted in ``property_names``."""
+        if "account_names" in self.__dict__ and self.account_names is not None:
+            self.account_names.flush_renamed()
+        return super().summary_dict()
 
     def process_endofpipe(self) -> None:
         """Drain and report, then close the journal."""

@@ -1,9 +1,14 @@
 """From a mapped record to the exact upload record, checking CleverTap's rules on the way.
 
 Everything CleverTap would refuse (codes 509-525) or silently truncate (names over 120 bytes,
-values over 512) is caught here and becomes a rejection naming the rule and the field, instead of
-costing an API call. Values are converted as CleverTap wants them: dates as ``$D_<epoch>``,
-standard profile fields in their canonical spelling (Gender M/F, Employed Y/N, ...).
+values over 512) is caught here instead of costing an API call. Rules about one property (its
+name, its value's length, an object nested where CleverTap takes none, a DOB that is no date)
+cost only that property: it is left out and listed in ``dropped``, and the rest of the record is
+delivered, as CleverTap's own SDKs do (they skip such a property and send the event). Rules about
+the record (identity, event name, standard profile fields CleverTap refuses the whole record for,
+the property count) reject it, naming the rule and the field. Values are converted as CleverTap
+wants them: dates as ``$D_<epoch>``, standard profile fields in their canonical spelling (Gender
+M/F, Employed Y/N, ...).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import typing as t
 from dataclasses import dataclass
 
 import orjson
+from connector_common.delivery import Rejection
 from connector_common.property_names import PropertyNameCollisionError
 from connector_common.property_names.reserved import CLEVERTAP_SUBSCRIPTION_KEYS
 
@@ -87,6 +93,32 @@ def _fail(rule: Rule, reason: str, field: str) -> t.NoReturn:
     raise rejected(rule, reason, field=field)
 
 
+class InvalidField(Exception):
+    """A property CleverTap cannot take, while it takes the rest of the record."""
+
+    def __init__(self, rule: Rule, reason: str, field: str) -> None:
+        super().__init__(reason)
+        self.rule, self.reason, self.field = rule, reason, field
+
+
+def _invalid(rule: Rule, reason: str, field: str) -> t.NoReturn:
+    raise InvalidField(rule, reason, field)
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedField:
+    """A property left out of a delivered record: its name, its value and why."""
+
+    key: str
+    value: t.Any
+    rejection: Rejection
+
+
+def collision_rejection(exc: PropertyNameCollisionError) -> Exception:
+    """Two names written as one key, as a rejection of the record."""
+    return rejected(COLLISION, str(exc), field=exc.normalized_key)
+
+
 def _utf8_len(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode())
 
@@ -111,6 +143,10 @@ class UploadRules:
     nested_values: str = "stringify"
     max_event_properties: int = 100
     convert_date_strings: bool = True
+    #: Strip whitespace around text values at the top level of the data.
+    trim_values: bool = False
+    #: on_invalid_field: drop_field (True) or reject_record (False).
+    drop_invalid_fields: bool = True
     restricted_events: frozenset[str] = frozenset(name.lower() for name in RESTRICTED_EVENTS)
 
 
@@ -121,16 +157,21 @@ class UploadBuilder:
         self.normalizer = normalizer
         self.rules = rules
         self._pass_through = rules.nested_values == "pass_through"
+        self._trim = rules.trim_values
+        #: Properties the last ``build`` left out (empty unless a property broke a field rule).
+        self.dropped: list[DroppedField] = []
         # Names already checked: property and event names repeat record after record.
         self._good_keys: set[str] = set()
         self._good_event_names: set[str] = set()
 
     def build(self, mapped: Mapped) -> tuple[dict[str, t.Any], bool]:
         """The upload record, and whether re-sending it would change CleverTap's data."""
+        if self.dropped:
+            self.dropped = []
         try:
             data = self.normalizer.normalize(mapped.data)
         except PropertyNameCollisionError as exc:
-            raise rejected(COLLISION, str(exc), field=exc.normalized_key) from None
+            raise collision_rejection(exc) from None
         record: dict[str, t.Any] = {"type": mapped.kind}
         if mapped.identity is not None:
             record["identity"] = mapped.identity
@@ -172,24 +213,28 @@ class UploadBuilder:
         has_operations = False
         custom = 0
         for key, value in data.items():
-            self._check_key(key)
-            if value is None:
-                continue
-            if key in STANDARD_PROFILE_KEYS:
-                out[key] = self._standard(key, value)
-                continue
-            if key in CLEVERTAP_SUBSCRIPTION_KEYS:
-                out[key] = _subscription_flag(key, value)
+            try:
+                self._check_key(key)
+                if value is None:
+                    continue
+                if key in STANDARD_PROFILE_KEYS:
+                    out[key] = self._standard(key, value)
+                    continue
+                if key in CLEVERTAP_SUBSCRIPTION_KEYS:
+                    out[key] = _subscription_flag(key, value)
+                    continue
+                if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in OPERATORS:
+                    out[key] = self._operation(key, value)
+                    has_operations = True
+                elif isinstance(value, list | tuple) and all(_is_scalar(v) for v in value):
+                    out[key] = [self._multi_value_item(key, v) for v in value if v is not None]
+                else:
+                    out[key] = self._value(key, value, depth=0)
+            except InvalidField as invalid:
+                self._drop(key, value, invalid)
                 continue
             if not key.startswith("MSG-"):
                 custom += 1
-            if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in OPERATORS:
-                out[key] = self._operation(key, value)
-                has_operations = True
-            elif isinstance(value, list | tuple) and all(_is_scalar(v) for v in value):
-                out[key] = [self._multi_value_item(key, v) for v in value if v is not None]
-            else:
-                out[key] = self._value(key, value, depth=0)
         if custom > MAX_PROFILE_CUSTOM_KEYS:
             _fail(
                 TOO_MANY_PROPERTIES,
@@ -248,7 +293,7 @@ class UploadBuilder:
             parsed = parse_datetime_text(value, tz)
             if parsed is not None:
                 return clevertap_date(parsed, tz)
-        _fail(
+        _invalid(
             INVALID_DOB,
             "DOB is not a date; send an ISO 8601 date (YYYY-MM-DD), a date-time or "
             "$D_<epoch seconds> (CleverTap would keep other values as text, not as a birth date)",
@@ -259,11 +304,11 @@ class UploadBuilder:
         operator, operand = next(iter(value.items()))
         if operator in ("$incr", "$decr"):
             if isinstance(operand, bool) or not isinstance(operand, int | float | decimal.Decimal):
-                _fail(NESTED_VALUE, f"'{key}': {operator} needs a number", key)
+                _invalid(NESTED_VALUE, f"'{key}': {operator} needs a number", key)
             return {operator: _number(operand)}
         items = operand if isinstance(operand, list | tuple) else [operand]
         if not all(_is_scalar(v) and v is not None for v in items):
-            _fail(NESTED_VALUE, f"'{key}': {operator} needs text values", key)
+            _invalid(NESTED_VALUE, f"'{key}': {operator} needs text values", key)
         return {operator: [self._multi_value_item(key, v) for v in items]}
 
     def _multi_value_item(self, key: str, value: t.Any) -> str:
@@ -279,27 +324,30 @@ class UploadBuilder:
 
     def _event_data(self, data: dict[str, t.Any], *, charged: bool) -> dict[str, t.Any]:
         out: dict[str, t.Any] = {}
-        good_keys, dates = self._good_keys, self.rules.convert_date_strings
+        good_keys, dates, trim = self._good_keys, self.rules.convert_date_strings, self._trim
         for key, value in data.items():
-            if key not in good_keys:
-                self._check_key(key)
-            kind = type(value)
-            # Fast path, inlined for speed: numbers, booleans and short non-date text go as sent.
-            if kind is str:
-                if len(value) <= _SHORT_TEXT and not (
-                    dates and len(value) >= 16 and value[4] == "-" and _maybe_datetime(value)
-                ):
+            try:
+                if key not in good_keys:
+                    self._check_key(key)
+                if charged and key == "Items" and value is not None:
+                    out[key] = self._items(value)
+                    continue
+                kind = type(value)
+                # Fast path, inlined for speed: numbers, booleans, short non-date text as sent.
+                if kind is str:
+                    text = value.strip() if trim else value
+                    if len(text) <= _SHORT_TEXT and not (
+                        dates and len(text) >= 16 and text[4] == "-" and _maybe_datetime(text)
+                    ):
+                        out[key] = text
+                        continue
+                elif kind is int or kind is float or kind is bool:
                     out[key] = value
                     continue
-            elif kind is int or kind is float or kind is bool:
-                out[key] = value
-                continue
-            if value is None:
-                continue
-            if charged and key == "Items":
-                out[key] = self._items(value)
-            else:
-                out[key] = self._value(key, value, depth=0)
+                if value is not None:
+                    out[key] = self._value(key, value, depth=0)
+            except InvalidField as invalid:
+                self._drop(key, value, invalid)
         if len(out) > self.rules.max_event_properties:
             _fail(
                 TOO_MANY_PROPERTIES,
@@ -309,9 +357,19 @@ class UploadBuilder:
             )
         return out
 
+    def _drop(self, key: str, value: t.Any, invalid: InvalidField) -> None:
+        """Leave one property out (on_invalid_field: drop_field), or reject the record."""
+        if not self.rules.drop_invalid_fields:
+            raise rejected(invalid.rule, invalid.reason, field=invalid.field) from None
+        code = invalid.rule.code
+        whole = f" (CleverTap would refuse the whole record, code {code})" if code else ""
+        reason = f"{invalid.reason}{whole}; the record was delivered without '{key}'"
+        rejection = Rejection(reason=reason, rule=invalid.rule.name, field=invalid.field)
+        self.dropped.append(DroppedField(key, value, rejection))
+
     def _items(self, value: t.Any) -> list[dict[str, t.Any]]:
         if not isinstance(value, list | tuple) or not all(isinstance(i, dict) for i in value):
-            _fail(NESTED_VALUE, "Charged 'Items' must be a list of objects", "Items")
+            _invalid(NESTED_VALUE, "Charged 'Items' must be a list of objects", "Items")
         items = []
         for item in value:
             flat: dict[str, t.Any] = {}
@@ -328,9 +386,9 @@ class UploadBuilder:
         if key in self._good_keys:
             return
         if not key.strip():
-            _fail(EMPTY_KEY, "a property name is empty (after name normalization)", key)
+            _invalid(EMPTY_KEY, "a property name is empty (after name normalization)", key)
         if _utf8_len(key) > MAX_KEY_BYTES:
-            _fail(
+            _invalid(
                 KEY_TOO_LONG,
                 f"property name '{key[:40]}...' is over {MAX_KEY_BYTES} bytes",
                 key[:MAX_KEY_BYTES],
@@ -341,11 +399,19 @@ class UploadBuilder:
 
     def _text(self, key: str, text: str) -> str:
         if _too_long(text, MAX_VALUE_BYTES):
-            _fail(VALUE_TOO_LONG, f"the value of '{key}' is over {MAX_VALUE_BYTES} bytes", key)
+            size = _utf8_len(text)
+            _invalid(
+                VALUE_TOO_LONG,
+                f"the value of '{key}' is {size} bytes (as text); CleverTap keeps at most "
+                f"{MAX_VALUE_BYTES}",
+                key,
+            )
         return text
 
     def _value(self, key: str, value: t.Any, *, depth: int) -> t.Any:
         if isinstance(value, str):
+            if self._trim and not depth:
+                value = value.strip()
             if self.rules.convert_date_strings and _maybe_datetime(value):
                 parsed = parse_datetime_text(value, self.rules.timezone)
                 if parsed is not None:
@@ -368,7 +434,7 @@ class UploadBuilder:
             text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
             return self._text(key, text)
         if depth + 1 > MAX_NESTING:
-            _fail(
+            _invalid(
                 NESTED_VALUE,
                 f"'{key}' nests deeper than {MAX_NESTING} levels (CleverTap's nested-object limit)",
                 key,

@@ -16,7 +16,7 @@ from connector_common.singer_target import RecordRejectedError
 from connector_common.testing import ReceivedRequest, ScriptedHTTPServer
 from target_clevertap.presets import StreamContext, mapping_for
 from target_clevertap.target import TargetCleverTap
-from target_clevertap.uploads import UploadBuilder, UploadRules
+from target_clevertap.uploads import DroppedField, UploadBuilder, UploadRules
 
 SAMPLE = Path(__file__).parents[1] / "samples" / "segment-archive.jsonl"
 UTC = zoneinfo.ZoneInfo("UTC")
@@ -123,7 +123,7 @@ def config_for(process: t.Any, files: dict[str, str], **extra: t.Any) -> dict[st
     }
 
 
-def build_upload(
+def build(
     value: dict[str, t.Any],
     options: dict[str, t.Any] | None = None,
     *,
@@ -132,8 +132,8 @@ def build_upload(
     property_names: str = "none",
     collision_policy: str = "error",
     **rules: t.Any,
-) -> dict[str, t.Any]:
-    """Map and build one record without any I/O (the upload record CleverTap would receive)."""
+) -> tuple[dict[str, t.Any], list[DroppedField]]:
+    """Map and build one record without any I/O: the upload record and the fields left out."""
     context = StreamContext("s", tuple(keys), frozenset(properties), rules.pop("timezone", UTC))
     mapping = mapping_for({"s": options or {}}, context)
     builder = UploadBuilder(
@@ -141,7 +141,14 @@ def build_upload(
         UploadRules(timezone=context.timezone, **rules),
     )
     upload, _ = builder.build(mapping.map(value))
-    return upload
+    return upload, builder.dropped
+
+
+def build_upload(
+    value: dict[str, t.Any], options: dict[str, t.Any] | None = None, **kw: t.Any
+) -> dict[str, t.Any]:
+    """The upload record CleverTap would receive for one record (no I/O)."""
+    return build(value, options, **kw)[0]
 
 
 def rejection_of(value: dict[str, t.Any], options: dict[str, t.Any] | None = None, **kw: t.Any):
@@ -151,11 +158,18 @@ def rejection_of(value: dict[str, t.Any], options: dict[str, t.Any] | None = Non
     return caught.value.rejection
 
 
+EMPTY_SCHEMA = {
+    "/getSchema?type=events": {"status": "success", "events": []},
+    "/getSchema?type=userProperties": {"status": "success", "userProperties": []},
+}
+
+
 class ScriptedCleverTap:
     """A loopback HTTP server answering /1/upload with ``script(records, attempt)``.
 
     For answers the sandbox never gives (malformed-request 400s, unreadable bodies, Retry-After);
-    everything else is tested against the sandbox.
+    everything else is tested against the sandbox. Schema reads (match_account) get an account
+    without names and are not counted as requests.
     """
 
     def __init__(
@@ -170,6 +184,8 @@ class ScriptedCleverTap:
         self.url = self.http.url
 
     def _answer(self, request: ReceivedRequest) -> tuple[int, bytes, dict[str, str]]:
+        if request.method == "GET" and request.path in EMPTY_SCHEMA:
+            return answer(EMPTY_SCHEMA[request.path])
         records = json.loads(request.body)["d"]
         key = json.dumps(records, sort_keys=True)
         with self.http.lock:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from clevertap_testkit import config_for, run_target, segment_messages, singer_text
+from connector_common.testing import ScriptedHTTPServer
 from target_clevertap.connection import ConnectionCheckError, check_connection
 
 TARGET = str(Path(sys.executable).parent / "target-clevertap")
@@ -32,11 +33,29 @@ MELTANO_TEST = [
 ]
 
 
-def test_check_passes_with_a_dry_run_upload(config, sandbox_client) -> None:
+def requests_made(sandbox_client) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"]) for r in sandbox_client.clevertap_requests()]
+
+
+def test_check_reads_the_schema_and_writes_nothing(config, sandbox_client) -> None:
     message = check_connection(config)
     assert "passed" in message
-    assert [entry["dry_run"] for entry in sandbox_client.clevertap_upload_log()] == [True]
-    assert sandbox_client.clevertap_profiles() == []
+    assert "GET /getSchema; nothing was written" in message
+    assert requests_made(sandbox_client) == [("GET", "/getSchema?type=events")]
+    assert sandbox_client.clevertap_upload_log() == []
+
+
+def test_check_says_when_the_passcode_may_not_read_the_schema() -> None:
+    forbidden = json.dumps({"status": "fail", "error": "Not allowed", "code": 403}).encode()
+    with (
+        ScriptedHTTPServer(lambda request: (403, forbidden, {})) as server,
+        pytest.raises(ConnectionCheckError) as caught,
+    ):
+        check_connection({"account_id": "A", "passcode": "p", "api_url": server.url})
+    message = str(caught.value)
+    assert "may lack that permission" in message
+    assert "explicit property_names convention" in message
+    assert [(r.method, r.path) for r in server.requests] == [("GET", "/getSchema?type=events")]
 
 
 def test_check_with_api_url_blames_the_credentials(config, sandbox_client) -> None:
@@ -71,7 +90,7 @@ def test_check_says_when_the_host_cannot_be_reached() -> None:
 
 def test_meltano_config_test_runs_the_check_and_stores_nothing(config, sandbox_client) -> None:
     run = run_target(config, MELTANO_TEST)
-    assert [entry["dry_run"] for entry in sandbox_client.clevertap_upload_log()] == [True]
+    assert requests_made(sandbox_client) == [("GET", "/getSchema?type=events")]
     assert sandbox_client.clevertap_profiles() == []
     assert run.summary["skipped_by_reason"] == {"meltano_test_stream": 1}
 

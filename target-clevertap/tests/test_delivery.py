@@ -23,6 +23,9 @@ from clevertap_testkit import (
     state,
 )
 from connector_common.delivery import DeliveryError
+from connector_common.testing import ScriptedHTTPServer
+from singer_sdk.exceptions import ConfigValidationError
+from target_clevertap.schema_reader import SchemaUnreadable
 from target_clevertap.target import TargetCleverTap
 
 TARGET = str(Path(sys.executable).parent / "target-clevertap")
@@ -102,7 +105,10 @@ def test_updates_of_one_profile_arrive_in_input_order(sandbox_factory, files) ->
 
 def test_no_state_is_emitted_when_a_batch_cannot_be_delivered(sandbox_factory, files) -> None:
     process = sandbox_factory(fault_5xx=1.0)
-    config = config_for(process, files, stream_mappings={"pings": EVENTS}, max_retries=1)
+    # An explicit convention: match_account would stop at its schema read, before any upload.
+    config = config_for(
+        process, files, stream_mappings={"pings": EVENTS}, max_retries=1, property_names="none"
+    )
     with pytest.raises(DeliveryError, match="not delivered after 2 attempt") as caught:
         run_target(config, events(10))
     assert "No STATE was emitted" in str(caught.value)
@@ -135,21 +141,50 @@ def test_state_is_printed_only_once_the_records_before_it_are_stored(
     assert stored_when_state_printed == 120
 
 
-def test_dry_run_validates_and_stores_nothing(config, sandbox_client, tmp_path) -> None:
+def upload_requests(client) -> list[str]:
+    return [r["path"] for r in client.clevertap_requests() if r["path"].startswith("/1/upload")]
+
+
+def test_dry_run_maps_and_checks_locally_and_sends_no_upload(
+    config, sandbox_client, tmp_path
+) -> None:
     config.update(stream_mappings={"pings": EVENTS}, dry_run=True)
-    run = run_target(config, events(30))
-    assert sandbox_client.clevertap_uploaded_events() == []
-    log = sandbox_client.clevertap_upload_log()
-    assert log
-    assert all(entry["dry_run"] for entry in log)
+    messages = events(30)
+    messages.insert(-1, record("pings", {"user": "u-1", "n": 99, "note": "x" * 600}))
+    messages.insert(-1, record("pings", {"user": "", "n": 100}))
+    run = run_target(config, messages)
+    assert upload_requests(sandbox_client) == []
+    reads = [r["path"] for r in sandbox_client.clevertap_requests()]
+    assert reads == ["/getSchema?type=events", "/getSchema?type=userProperties"]  # match_account
     assert run.summary["dry_run"] is True
-    assert run.summary["delivered"] == 30
+    assert run.summary["delivered"] == 0
+    assert run.summary["skipped_by_reason"] == {"dry_run": 31}
+    assert run.summary["dry_run_by_kind"] == {"event": 31}
+    assert run.summary["rejected_by_rule"] == {"missing_identity": 1}  # checked all the same
+    assert run.summary["dropped_fields_by_rule"] == {"value_too_long": 1}
+    assert run.states == []
     assert "journal" not in run.summary
     assert not (tmp_path / "journal.sqlite").exists()
 
 
+def test_dry_run_remote_validation_is_an_opt_in_dry_run_1_upload(config, sandbox_client) -> None:
+    config.update(stream_mappings={"pings": EVENTS}, dry_run=True, dry_run_remote_validation=True)
+    run = run_target(config, events(30))
+    assert set(upload_requests(sandbox_client)) == {"/1/upload?dryRun=1"}
+    assert all(entry["dry_run"] for entry in sandbox_client.clevertap_upload_log())
+    assert sandbox_client.clevertap_uploaded_events() == []  # the sandbox honours dryRun
+    assert run.summary["delivered"] == 30
+    assert run.summary["dry_run_remote_validation"] is True
+
+
+def test_remote_validation_without_dry_run_is_a_setting_error(config) -> None:
+    with pytest.raises(ConfigValidationError, match="set dry_run to true as well"):
+        TargetCleverTap(config={**config, "dry_run_remote_validation": True})
+
+
 def test_wrong_passcode_stops_with_a_credentials_message(config, sandbox_client) -> None:
     config.update(stream_mappings={"pings": EVENTS}, passcode="definitely-not-it")
+    config["property_names"] = "none"  # the upload's own 401 (match_account: see below)
     with pytest.raises(DeliveryError) as caught:
         run_target(config, events(3))
     message = str(caught.value)
@@ -158,6 +193,44 @@ def test_wrong_passcode_stops_with_a_credentials_message(config, sandbox_client)
     assert "region" in message
     assert "definitely-not-it" not in message
     assert sandbox_client.clevertap_uploaded_events() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"passcode": "definitely-not-it"}, "refused (HTTP 401)"),
+        ({"api_url": "segment"}, "HTTP 404 (no schema endpoint there)"),
+    ],
+)
+def test_match_account_stops_before_any_upload_when_the_schema_cannot_be_read(
+    config, sandbox, sandbox_client, change, expected
+) -> None:
+    if change.get("api_url") == "segment":
+        change = {"api_url": sandbox.segment_url}  # a server without getSchema
+    config.update(stream_mappings={"pings": EVENTS}, **change)
+    with pytest.raises(SchemaUnreadable) as caught:
+        run_target(config, events(3))
+    message = str(caught.value)
+    assert expected in message
+    assert "Nothing was uploaded" in message
+    assert "property_names none" in message
+    assert "segment (snake_case" in message
+    assert "definitely-not-it" not in message
+    assert upload_requests(sandbox_client) == []
+    assert [r["path"] for r in sandbox_client.segment_requests()] in (
+        [],
+        ["/getSchema?type=events"],
+    )
+
+
+def test_match_account_stops_when_the_passcode_may_not_read_the_schema(files) -> None:
+    forbidden = json.dumps({"status": "fail", "error": "Not allowed", "code": 403}).encode()
+    with ScriptedHTTPServer(lambda request: (403, forbidden, {})) as server:
+        config = {"account_id": "A", "passcode": "p", "api_url": server.url, **files}
+        with pytest.raises(SchemaUnreadable, match="refused as not allowed") as caught:
+            run_target({**config, "stream_mappings": {"pings": EVENTS}}, events(3))
+    assert "Let this passcode read the schema" in str(caught.value)
+    assert {request.method for request in server.requests} == {"GET"}  # no upload attempted
 
 
 @pytest.fixture

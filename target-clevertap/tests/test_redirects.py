@@ -23,6 +23,7 @@ from clevertap_testkit import state as state_message
 from connector_common.delivery import DeliveryError
 from connector_common.testing import ScriptedHTTPServer
 from target_clevertap.connection import ConnectionCheckError, check_connection
+from target_clevertap.schema_reader import SchemaUnreadable
 from target_clevertap.target import TargetCleverTap
 
 TARGET = str(Path(sys.executable).parent / "target-clevertap")
@@ -58,7 +59,7 @@ def redirecting(
         server.close()
 
 
-def _config(api_url: str, files: dict[str, str]) -> dict[str, t.Any]:
+def _config(api_url: str, files: dict[str, str], **extra: t.Any) -> dict[str, t.Any]:
     return {
         "account_id": "ACC",
         "passcode": SECRET,
@@ -67,7 +68,12 @@ def _config(api_url: str, files: dict[str, str]) -> dict[str, t.Any]:
         "max_retries": 3,
         "max_concurrency": 1,
         **files,
+        **extra,
     }
+
+
+#: The upload tests name a convention: match_account would stop at its schema read first.
+UPLOADS_ONLY = {"property_names": "none"}
 
 
 def _messages() -> list[dict[str, t.Any]]:
@@ -101,7 +107,7 @@ def test_an_upload_redirect_stops_the_run_and_sends_nothing_elsewhere(
 ) -> None:
     server = redirecting(status)
     config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(_config(server.url, files)))
+    config_path.write_text(json.dumps(_config(server.url, files, **UPLOADS_ONLY)))
 
     done = _cli(["--config", str(config_path)], singer_text(_messages()))
 
@@ -125,7 +131,7 @@ def test_a_redirected_batch_can_be_sent_again_once_api_url_is_fixed(
         pytest.raises(DeliveryError, match="HTTP 307") as caught,
         contextlib.redirect_stdout(io.StringIO()) as stdout,
     ):
-        TargetCleverTap(config=_config(server.url, files)).listen(
+        TargetCleverTap(config=_config(server.url, files, **UPLOADS_ONLY)).listen(
             io.StringIO(singer_text(_messages()))
         )
     assert SECRET not in str(caught.value)
@@ -138,13 +144,27 @@ def test_a_redirected_batch_can_be_sent_again_once_api_url_is_fixed(
         )
     )
     try:
-        run = run_target(_config(fixed.url, files), _messages())
+        run = run_target(_config(fixed.url, files, **UPLOADS_ONLY), _messages())
     finally:
         fixed.close()
     assert sorted(r["evtData"]["n"] for batch in fixed.requests for r in batch) == [0, 1, 2]
     assert run.rejects == []
     assert run.states[-1] == LAST
     assert elsewhere.requests == []
+
+
+def test_a_redirected_schema_read_stops_match_account_before_any_upload(
+    redirecting, elsewhere, files
+) -> None:
+    server = redirecting(302)
+    with pytest.raises(SchemaUnreadable) as caught:
+        run_target(_config(server.url, files), _messages())
+    message = str(caught.value)
+    assert f"HTTP 302: {server.url} redirects to {elsewhere.url}" in message
+    assert "Nothing was uploaded" in message
+    assert [(r.method, r.path) for r in server.requests] == [("GET", "/getSchema?type=events")]
+    assert elsewhere.requests == []
+    assert SECRET not in message
 
 
 def test_the_test_flag_reports_a_redirect_without_following_it(

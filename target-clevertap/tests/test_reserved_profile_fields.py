@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from clevertap_testkit import build_upload, record, rejection_of, run_target, schema
+from clevertap_testkit import build, build_upload, record, rejection_of, run_target, schema
 
 PROFILE = {"identity": "id"}
 FLAGS = ("MSG-email", "MSG-push", "MSG-sms", "MSG-whatsapp")
@@ -69,18 +69,25 @@ def test_dob_in_a_date_form_becomes_a_clevertap_date(value) -> None:
     "value",
     ["31/01/1990", "Jan 31, 1990", "1990-02-30", "$D_soon", "", 633744000, 633744000.0, True],
 )
-def test_dob_that_is_not_a_date_is_rejected_naming_the_format(value) -> None:
-    rejection = rejection_of(profile(DOB=value), PROFILE)
-    assert (rejection.rule, rejection.field, rejection.code) == ("invalid_dob", "DOB", None)
+def test_dob_that_is_not_a_date_is_left_out_naming_the_format(value) -> None:
+    upload, dropped = build(profile(DOB=value, Name="Ana"), PROFILE)
+    assert upload["profileData"] == {"Name": "Ana"}
+    ((key, rejection),) = [(d.key, d.rejection) for d in dropped]
+    assert (key, rejection.rule, rejection.field, rejection.code) == (
+        "DOB",
+        "invalid_dob",
+        "DOB",
+        None,
+    )
     assert "YYYY-MM-DD" in rejection.reason
     assert "$D_<epoch seconds>" in rejection.reason
     if isinstance(value, str) and value:
         assert value not in rejection.reason
 
 
-def test_segment_birthday_that_is_not_a_date_is_rejected_as_dob() -> None:
+def test_segment_birthday_that_is_not_a_date_is_rejected_as_dob_when_asked() -> None:
     message = {"type": "identify", "userId": "u-1", "traits": {"birthday": "17.04.1991"}}
-    rejection = rejection_of(message, {"preset": "segment"})
+    rejection = rejection_of(message, {"preset": "segment"}, drop_invalid_fields=False)
     assert (rejection.rule, rejection.field) == ("invalid_dob", "DOB")
 
 
@@ -95,10 +102,15 @@ def test_only_the_valid_profiles_reach_clevertap(config, sandbox_client) -> None
             record("people", {"id": "bad-flag", "MSG-sms": "false"}),
         ],
     )
-    assert [(r["record"]["id"], r["rule"], r["field"]) for r in run.rejects] == [
-        ("bad-dob", "invalid_dob", "DOB"),
+    rejected = [r for r in run.rejects if r["kind"] == "rejected_record"]
+    assert [(r["record"]["id"], r["rule"], r["field"]) for r in rejected] == [
         ("bad-flag", "invalid_subscription_flag", "MSG-sms"),
     ]
+    dropped = [r for r in run.rejects if r["kind"] == "dropped_field"]
+    assert [(r["record_key"], r["rule"], r["field"], r["value"]) for r in dropped] == [
+        ("identity:bad-dob", "invalid_dob", "DOB", "01/31/1990"),
+    ]
     stored = {p["identity"]: p["profileData"] for p in sandbox_client.clevertap_profiles()}
-    assert list(stored) == ["good"]
+    assert set(stored) == {"good", "bad-dob"}  # delivered without its DOB
     assert stored["good"]["MSG-sms"] is False
+    assert stored["bad-dob"] == {}

@@ -12,10 +12,10 @@ def _profile(profiles: list[dict], identity: str) -> dict:
 
 def test_sample_archive_loads_as_profiles_and_events(config, sandbox_client) -> None:
     config["stream_mappings"] = {"segment": {"preset": "segment"}}
-    run = run_target(config, [*segment_messages(), state({"bookmarks": {"segment": 23}})])
+    run = run_target(config, [*segment_messages(), state({"bookmarks": {"segment": 29}})])
 
     events = sandbox_client.clevertap_uploaded_events()
-    assert len(events) == 13
+    assert len(events) == 16
     assert sorted(e["evtName"] for e in events).count("Charged") == 2
     charged = next(e for e in events if e["evtData"].get("Charged ID") == "ord-50017")
     assert charged["identity"] == "u-1001"
@@ -36,19 +36,39 @@ def test_sample_archive_loads_as_profiles_and_events(config, sandbox_client) -> 
     profile = _profile(sandbox_client.clevertap_profiles(), "u-1001")
     assert profile["Phone"] == "+919876543210"
     assert profile["Gender"] == "F"
-    assert profile["Industry Of Traits"] == "Retail"
+    # match_account (the default): the sandbox account holds this trait in both spellings and
+    # the newer one is written, no third
+    assert profile["industry_of_traits"] == "Retail"
     assert profile["accountTier"] == "gold"
+    # Trimmed like CleverTap's example of Segment's destination (" Hello World" -> "Hello World"),
+    # and the account's spellings in both directions: "home_store" -> "Home Store",
+    # "Fav City" -> "fav_city"
+    assert _profile(sandbox_client.clevertap_profiles(), "u-1008") == {
+        "Name": "Ana Souza",
+        "Email": "ana.souza@example.com",
+        "industry_of_traits": "Hello World",
+        "Loyalty Tier": "Gold",
+        "Home Store": "Pune",
+        "fav_city": "Mumbai",
+        "Wallet Balance": 120.5,
+        "nps_score": 9,
+        "Preferred Pickup Slot": "evening",
+    }
 
-    assert sorted(r["rule"] for r in run.rejects) == [
+    assert sorted(r["rule"] for r in run.rejects if r["kind"] == "rejected_record") == [
         "invalid_email",
         "invalid_gender",
+        "property_name_collision",  # u-1003 and u-1004 send two spellings of one trait
+        "property_name_collision",
         "unsupported_message_type",
     ]
-    assert run.summary["received"] == 23
-    assert run.summary["delivered"] == 20
-    assert run.summary["uploaded_events"] == 13
-    assert run.summary["uploaded_profiles"] == 7
-    assert run.states == [{"bookmarks": {"segment": 23}}]
+    assert run.summary["received"] == 29
+    assert run.summary["delivered"] == 22
+    assert run.summary["skipped_by_reason"] == {"integrations_opt_out": 2}
+    assert run.summary["dropped_fields_by_rule"] == {"value_too_long": 1}
+    assert run.summary["uploaded_events"] == 16
+    assert run.summary["uploaded_profiles"] == 6
+    assert run.states == [{"bookmarks": {"segment": 29}}]
 
 
 def test_segment_names_match_what_segments_destination_creates(config, sandbox_client) -> None:
@@ -82,6 +102,7 @@ def test_segment_names_match_what_segments_destination_creates(config, sandbox_c
 
 def test_property_names_none_keeps_names_as_sent(config, sandbox_client) -> None:
     config["stream_mappings"] = {"segment": {"preset": "segment"}}
+    config["property_names"] = "none"
     run_target(config, segment_messages())
     profile = _profile(sandbox_client.clevertap_profiles(), "u-1003")
     assert profile["Industry Of Traits"] == "Logistics"
@@ -193,17 +214,33 @@ def test_a_date_time_that_does_not_parse_is_rejected_not_fatal(config, sandbox_c
     assert run.states == [{"done": True}]
 
 
-@pytest.mark.parametrize(("trim", "expected"), [(True, "Retail"), (False, "  Retail ")])
-def test_trim_values_strips_text_values_only_when_asked(
-    config, sandbox_client, trim, expected
+@pytest.mark.parametrize(
+    ("preset", "trim", "expected"),
+    [
+        ("generic", True, "Retail"),
+        ("generic", False, "  Retail "),
+        ("generic", None, "  Retail "),  # unset: only the segment preset trims
+        ("segment", None, "Retail"),  # as Segment's destination delivers values
+        ("segment", False, "  Retail "),  # explicit config wins
+    ],
+)
+def test_trim_values_strips_text_values_per_setting_or_preset(
+    config, sandbox_client, preset, trim, expected
 ) -> None:
-    config["stream_mappings"] = {"people": {"kind": "profile", "identity": "id"}}
-    config["trim_values"] = trim
+    config["property_names"] = "none"
+    if trim is not None:
+        config["trim_values"] = trim
+    if preset == "segment":
+        config["stream_mappings"] = {"people": {"preset": "segment", "message_type": "identify"}}
+        fields = {"user_id": "u-trim"}
+    else:
+        config["stream_mappings"] = {"people": {"kind": "profile", "identity": "id"}}
+        fields = {"id": "u-trim"}
     run_target(
         config,
         [
-            schema("people", {"id": {}, "Industry Of Traits": {}, "Seats": {}}, ["id"]),
-            record("people", {"id": "u-trim", "Industry Of Traits": "  Retail ", "Seats": 3}),
+            schema("people", {"id": {}, "user_id": {}, "Industry Of Traits": {}, "Seats": {}}),
+            record("people", {**fields, "Industry Of Traits": "  Retail ", "Seats": 3}),
         ],
     )
     profile = _profile(sandbox_client.clevertap_profiles(), "u-trim")

@@ -1,11 +1,16 @@
-"""Every local rule: the record is refused before any API call, naming the rule and the field."""
+"""Every local rule, checked before any API call, naming the rule and the field.
+
+A rule about one property costs that property only (on_invalid_field: drop_field, the default):
+the record is delivered without it. A rule about the record (identity, event name, standard
+profile fields CleverTap refuses whole records for, the property count) rejects the record.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from clevertap_testkit import build_upload, rejection_of
+from clevertap_testkit import build, build_upload, rejection_of
 
 PROFILE = {"identity": "id"}
 EVENT = {"kind": "event", "identity": "id", "event_name": "Thing Happened"}
@@ -31,14 +36,6 @@ def profile(**data: object) -> dict[str, object]:
         (profile(Age=151), PROFILE, "invalid_age", "Age"),
         (profile(Age=30.5), PROFILE, "invalid_age", "Age"),
         (profile(Age=True), PROFILE, "invalid_age", "Age"),
-        (profile(**{"k" * 121: 1}), PROFILE, "key_too_long", "k" * 120),
-        (profile(**{"é" * 61: 1}), PROFILE, "key_too_long", "é" * 61),
-        (profile(note="x" * 513), PROFILE, "value_too_long", "note"),
-        (profile(note="é" * 257), PROFILE, "value_too_long", "note"),
-        (profile(tags=["ok", "y" * 513]), PROFILE, "value_too_long", "tags"),
-        (profile(blob={"a": "z" * 600}), PROFILE, "value_too_long", "blob"),
-        (profile(points={"$incr": "ten"}), PROFILE, "nested_value", "points"),
-        (profile(tags={"$add": [{"x": 1}]}), PROFILE, "nested_value", "tags"),
         (
             profile(**{f"p{i}": i for i in range(257)}),
             PROFILE,
@@ -83,6 +80,43 @@ def test_rule(value, options, rule, field) -> None:
     assert rejection.code is None  # set only when CleverTap itself answered
 
 
+FIELD_RULES = [
+    (profile(**{"k" * 121: 1}), PROFILE, "key_too_long", "k" * 120),
+    (profile(**{"é" * 61: 1}), PROFILE, "key_too_long", "é" * 61),
+    (profile(note="x" * 513), PROFILE, "value_too_long", "note"),
+    (profile(note="é" * 257), PROFILE, "value_too_long", "note"),
+    (profile(tags=["ok", "y" * 513]), PROFILE, "value_too_long", "tags"),
+    (profile(blob={"a": "z" * 600}), PROFILE, "value_too_long", "blob"),
+    (profile(points={"$incr": "ten"}), PROFILE, "nested_value", "points"),
+    (profile(tags={"$add": [{"x": 1}]}), PROFILE, "nested_value", "tags"),
+    (profile(DOB="31/01/1990"), PROFILE, "invalid_dob", "DOB"),
+    ({"id": "u-1", "note": "x" * 513}, EVENT, "value_too_long", "note"),
+    ({"id": "u-1", "k" * 121: 1}, EVENT, "key_too_long", "k" * 120),
+]
+
+
+@pytest.mark.parametrize(("value", "options", "rule", "field"), FIELD_RULES)
+def test_field_rule_leaves_out_only_that_field(value, options, rule, field) -> None:
+    upload, dropped = build({**value, "kept": "yes"}, options)
+    data = upload["profileData" if "profileData" in upload else "evtData"]
+    assert data == {"kept": "yes"}
+    ((key, rejection),) = [(d.key, d.rejection) for d in dropped]
+    assert key in value
+    assert (rejection.rule, rejection.field) == (rule, field)
+    assert f"the record was delivered without '{key}'" in rejection.reason
+
+
+@pytest.mark.parametrize(("value", "options", "rule", "field"), FIELD_RULES)
+def test_reject_record_keeps_field_rules_whole_record_rules(value, options, rule, field) -> None:
+    rejection = rejection_of(value, options, drop_invalid_fields=False)
+    assert (rejection.rule, rejection.field) == (rule, field)
+
+
+def test_a_record_broken_twice_is_rejected_for_the_record_rule_with_nothing_dropped() -> None:
+    rejection = rejection_of(profile(note="x" * 600, Email="nope"), PROFILE)
+    assert rejection.rule == "invalid_email"
+
+
 def test_rejection_reason_names_the_clevertap_code_without_the_value() -> None:
     rejection = rejection_of(profile(Email="private.person(at)example.de"), PROFILE)
     assert "code 515" in rejection.reason
@@ -112,23 +146,31 @@ def test_nested_values_pass_through_up_to_three_levels() -> None:
         build_upload({"id": "u-1", **three}, EVENT, nested_values="pass_through")["evtData"]
         == three
     )
-    rejection = rejection_of(
-        {"id": "u-1", "a": {"b": {"c": {"d": {"e": 1}}}}}, EVENT, nested_values="pass_through"
+    upload, dropped = build(
+        {"id": "u-1", "a": {"b": {"c": {"d": {"e": 1}}}}, "z": 1},
+        EVENT,
+        nested_values="pass_through",
     )
-    assert (rejection.rule, rejection.field) == ("nested_value", "a.b.c.d")
+    assert upload["evtData"] == {"z": 1}
+    assert [(d.key, d.rejection.rule, d.rejection.field) for d in dropped] == [
+        ("a", "nested_value", "a.b.c.d")
+    ]
 
 
 def test_charged_items_must_be_a_list_of_objects() -> None:
-    rejection = rejection_of(
-        {
-            "type": "track",
-            "userId": "u",
-            "event": "Order Completed",
-            "properties": {"products": "x"},
-        },
-        {"preset": "segment"},
-    )
-    assert (rejection.rule, rejection.field) == ("nested_value", "products")
+    order = {
+        "type": "track",
+        "userId": "u",
+        "event": "Order Completed",
+        "properties": {"order_id": "o-1", "products": "x"},
+    }
+    upload, dropped = build(order, {"preset": "segment"})
+    assert upload["evtData"] == {"Charged ID": "o-1"}
+    assert [(d.key, d.rejection.rule, d.rejection.field) for d in dropped] == [
+        ("Items", "nested_value", "Items")
+    ]
+    rejection = rejection_of(order, {"preset": "segment"}, drop_invalid_fields=False)
+    assert (rejection.rule, rejection.field) == ("nested_value", "Items")
 
 
 def test_items_outside_charged_are_an_ordinary_nested_value() -> None:
@@ -136,9 +178,10 @@ def test_items_outside_charged_are_an_ordinary_nested_value() -> None:
     assert upload["evtData"] == {"Items": '[{"sku":"a"}]'}
 
 
-def test_empty_name_after_normalization_is_rejected() -> None:
-    rejection = rejection_of(profile(名前="x"), PROFILE, property_names="go-snakecase")
-    assert rejection.rule == "empty_property_name"
+def test_empty_name_after_normalization_is_left_out() -> None:
+    upload, dropped = build(profile(名前="x", b=1), PROFILE, property_names="go-snakecase")
+    assert upload["profileData"] == {"b": 1}
+    assert [(d.key, d.rejection.rule) for d in dropped] == [("", "empty_property_name")]
 
 
 def test_names_colliding_after_normalization_are_rejected_naming_both() -> None:

@@ -114,12 +114,17 @@ def test_unreachable_settings_cdn_only_warns(segment_config, sandbox_client, tmp
     assert len(sandbox_client.segment_messages()) == 1
 
 
-def test_dry_run_maps_and_validates_but_sends_nothing(segment_config, sandbox_client) -> None:
+@pytest.mark.parametrize("verify_write_key", [False, True])
+def test_dry_run_maps_and_validates_but_sends_nothing(
+    segment_config, sandbox_client, verify_write_key
+) -> None:
     lines = [*LINES, record("s", {"e": None, "uid": "u1"})]
-    result = run_target({**segment_config, "dry_run": True, "stream_mappings": MAPPING}, lines)
+    config = {**segment_config, "dry_run": True, "stream_mappings": MAPPING}
+    result = run_target({**config, "verify_write_key": verify_write_key}, lines)
     assert result.summary["skipped_by_reason"] == {"dry_run": 1}
     assert result.summary["dry_run_by_type"] == {"track": 1}
     assert result.rules() == ["event_not_defined"]
+    assert sandbox_client.segment_requests() == []  # the request log: no call at all
     assert sandbox_client.segment_stats()["received"] == 0
 
 

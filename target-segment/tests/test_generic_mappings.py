@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from segment_testkit import DATETIME, INTEGER, OBJECT, STRING, record, run_target, schema
 
 
@@ -115,6 +117,24 @@ def test_track_with_a_constant_event_name_and_picked_properties(
     assert message["context"]["ip"] == "10.0.0.1"
     assert message["context"]["device"] == {"type": "mobile"}
     assert message["integrations"] == {"All": False, "CleverTap": True}
+
+
+def test_integrations_reach_segment_untouched(segment_config, sandbox_client) -> None:
+    """Names keep their case and destination options objects pass as they are."""
+    integrations = {"All": False, "CleverTap": {"region": "in1."}, "mixpanel": False}
+    config = {
+        **segment_config,
+        "stream_mappings": {"s": {"type": "track", "event": "e", "user_id": "uid"}},
+        "integrations": integrations,
+    }
+    run_target(
+        config, [schema("s", {"e": STRING, "uid": STRING}), record("s", {"e": "X", "uid": "u"})]
+    )
+    (message,) = sandbox_client.segment_messages()
+    assert message["integrations"] == integrations
+    (request,) = sandbox_client.segment_requests()
+    body = json.loads(sandbox_client.logged_bytes(request) or b"{}")
+    assert [item["integrations"] for item in body["batch"]] == [integrations]
 
 
 def test_page_screen_group_and_alias(segment_config, sandbox_client) -> None:

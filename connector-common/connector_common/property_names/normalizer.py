@@ -181,9 +181,28 @@ class PropertyNameNormalizer:
     def _collide(self, mapping: Mapping[str, Any], key: str, new_key: str, path: Path) -> bool:
         """Apply the collision policy; True when the later value replaces the earlier one."""
         earlier = next(name for name in mapping if self.normalize_key(name) == new_key)
-        policy = self.collision_policy
-        kept = None if policy == "error" else earlier if policy == "first_wins" else key
-        self.stats.note_collision(new_key, (earlier, key), kept, render_path(path))
-        if policy == "error":
-            raise PropertyNameCollisionError((earlier, key), new_key, self.strategy, path)
-        return policy == "last_wins"
+        return resolve_collision(
+            self.collision_policy, self.stats, (earlier, key), new_key, self.strategy, path=path
+        )
+
+
+def resolve_collision(
+    policy: CollisionPolicy,
+    stats: NormalizationStats,
+    keys: tuple[str, str],
+    written: str,
+    strategy: str,
+    *,
+    path: Path = (),
+) -> bool:
+    """Two source keys written as one: count it, raise (``error``), or say whether the later wins.
+
+    Raises:
+        PropertyNameCollisionError: the policy is "error".
+    """
+    earlier, later = keys
+    kept = None if policy == "error" else earlier if policy == "first_wins" else later
+    stats.note_collision(written, keys, kept, render_path(path))
+    if policy == "error":
+        raise PropertyNameCollisionError(keys, written, strategy, path)
+    return policy == "last_wins"

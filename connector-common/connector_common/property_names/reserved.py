@@ -4,7 +4,9 @@ Why: CleverTap gives these keys meaning (validation, identity, subscriptions, th
 snake-casing them ("Customer Type" -> "customer_type") would silently turn a system field into a
 custom property. Source: the shared vendor notes, clevertap-api.md sections 4.1 and 4.4:
 - standard profile fields (several validated by CleverTap, error codes 514-520): Name, Email, Phone,
-  Gender, DOB, Photo, Identity, Employed, Education, Married, Age, Customer Type;
+  Gender, DOB, Photo, Identity, Employed, Education, Married, Age, Customer Type, and the
+  lower-case ``identity`` that links an identity to a profile addressed by objectId (RudderStack's
+  CleverTap destination, rudderlabs/rudder-transformer src/v0/destinations/clevertap);
 - subscription flags MSG-email, MSG-push, MSG-sms, MSG-whatsapp, covered by the "MSG-" prefix so
   future channels are protected too;
 - the Charged event's own fields: Charged ID, Amount and Items (the only nested value an event may
@@ -19,7 +21,7 @@ from typing import Final
 CLEVERTAP_STANDARD_PROFILE_KEYS: Final = frozenset(
     {
         "Name", "Email", "Phone", "Gender", "DOB", "Photo", "Identity", "Employed", "Education",
-        "Married", "Age", "Customer Type",
+        "Married", "Age", "Customer Type", "identity",
     }
 )  # fmt: skip
 CLEVERTAP_SUBSCRIPTION_KEYS: Final = frozenset({"MSG-email", "MSG-push", "MSG-sms", "MSG-whatsapp"})

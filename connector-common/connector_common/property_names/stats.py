@@ -27,6 +27,11 @@ class NormalizationStats:
             self._keys_seen += keys_seen
             self._keys_renamed += keys_renamed
 
+    def add_renamed(self, keys_renamed: int) -> None:
+        """Count keys renamed after a record was counted (match_account renames built uploads)."""
+        with self._lock:
+            self._keys_renamed += keys_renamed
+
     def note_rename(self, original: str, normalized: str) -> None:
         """Remember a rename pair for the sample (called once per distinct name)."""
         with self._lock:

@@ -50,11 +50,24 @@ class Mapped:
         return f"objectId:{self.object_id}"
 
 
+class RecordSkipped(Exception):
+    """The record is not for CleverTap (its source said so); counted by reason, not rejected."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Mapping(t.Protocol):
-    """Turns one stream record into a ``Mapped`` upload, or raises RecordRejectedError."""
+    """Turns one stream record into a ``Mapped`` upload, or raises RecordRejectedError.
+
+    ``trims_values`` is whether the stream's text values are trimmed when trim_values is unset.
+    """
+
+    trims_values: bool
 
     def map(self, record: dict[str, t.Any]) -> Mapped:
-        """Map one record."""
+        """Map one record (RecordSkipped: not for CleverTap)."""
         ...
 
 

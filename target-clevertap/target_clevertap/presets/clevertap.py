@@ -37,6 +37,8 @@ def _object(record: dict[str, t.Any], field: str) -> dict[str, t.Any]:
 class CleverTapPreset:
     """Records with ``event_name`` are events; all others are profiles."""
 
+    trims_values = False
+
     def __init__(self, options: t.Mapping[str, t.Any], context: StreamContext) -> None:
         if set(options) - {"preset"}:
             msg = f"stream '{context.stream}': the clevertap preset takes no options."

@@ -29,6 +29,8 @@ _OPTIONS = frozenset(
 class GenericMapping:
     """Profiles or events from named fields; every other non-null field becomes a property."""
 
+    trims_values = False
+
     def __init__(self, options: t.Mapping[str, t.Any], context: StreamContext) -> None:
         self.context = context
         where = f"stream '{context.stream}'"

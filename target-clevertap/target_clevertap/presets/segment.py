@@ -4,6 +4,9 @@ Follows Segment's CleverTap destination (segment-api.md 3.6) and RudderStack's f
 does not document: identify -> profile with the six special traits renamed; track -> event, with
 Order Completed -> Charged; page/screen -> "Web Page Viewed"/"App Screen Viewed" with the page
 name in the ``name`` property; alias -> the old identity's profile gains ``identity`` = userId.
+A message whose ``integrations`` keep it from CleverTap is skipped, as Segment would not have sent
+it, and text values are trimmed by default, as in CleverTap's example of what the destination
+delivers (the target-clevertap README, "The segment preset and Segment's destination").
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import typing as t
 from target_clevertap.presets.base import (
     Mapped,
     MappingConfigError,
+    RecordSkipped,
     StreamContext,
     identifier,
     rejected,
@@ -56,8 +60,37 @@ _ENVELOPE = frozenset(
         "writeKey", "_metadata", "uuid_ts", "loaded_at", "id", "name", "category",
     }
 )  # fmt: skip
-_OPTIONS = frozenset({"preset", "anonymous", "message_type"})
+_OPTIONS = frozenset(
+    {"preset", "anonymous", "message_type", "honor_integrations", "link_anonymous_id"}
+)
+#: Segment's names of its CleverTap destinations (classic and Actions), compared lower-cased.
+CLEVERTAP_DESTINATIONS = frozenset({"clevertap", "clevertap (actions)"})
+INTEGRATIONS_OPT_OUT = "integrations_opt_out"
 _TIME_FIELDS = ("timestamp", "originalTimestamp", "original_timestamp")
+
+
+def opted_out(integrations: t.Any) -> bool:
+    """Whether Segment would keep a message with these ``integrations`` from CleverTap.
+
+    Segment's rule (its Spec, "Integrations"): a destination named with false gets nothing; with
+    ``All`` false only destinations named with true (or an options object) get the message.
+    Names are compared case-insensitively (Segment's are case-sensitive: the looser match is the
+    reading that cannot send what the source meant to keep out), and a CleverTap destination
+    named with false wins over one named with true.
+    """
+    if not isinstance(integrations, dict):
+        return False
+    everything: t.Any = None
+    enabled = False
+    for name, value in integrations.items():
+        lowered = name.lower() if isinstance(name, str) else ""
+        if lowered == "all":
+            everything = value
+        elif lowered in CLEVERTAP_DESTINATIONS:
+            if value is False:
+                return True
+            enabled = enabled or value is True or isinstance(value, dict)
+    return everything is False and not enabled
 
 
 def _first(record: t.Mapping[str, t.Any], *names: str) -> t.Any:
@@ -71,20 +104,28 @@ def _first(record: t.Mapping[str, t.Any], *names: str) -> t.Any:
 class SegmentPreset:
     """Maps one Segment message; ``message_type`` fills in ``type`` for warehouse tables."""
 
+    trims_values = True
+
     def __init__(self, options: t.Mapping[str, t.Any], context: StreamContext) -> None:
         unknown = set(options) - _OPTIONS
         if unknown:
             msg = (
                 f"stream '{context.stream}': the segment preset does not use "
-                f"{', '.join(sorted(unknown))}; it takes only anonymous and message_type."
+                f"{', '.join(sorted(unknown))}; it takes only anonymous, message_type, "
+                "honor_integrations and link_anonymous_id."
             )
             raise MappingConfigError(msg)
         self.context = context
         self.anonymous_as_object_id = options.get("anonymous", "object_id") == "object_id"
         self.message_type: str | None = options.get("message_type")
+        self.honor_integrations = options.get("honor_integrations", True) is not False
+        self.link_anonymous_id = options.get("link_anonymous_id", False) is True
 
     def map(self, record: dict[str, t.Any]) -> Mapped:
-        """Dispatch on the message type."""
+        """Dispatch on the message type; RecordSkipped when ``integrations`` opt out."""
+        integrations = record.get("integrations")
+        if integrations and self.honor_integrations and opted_out(integrations):
+            raise RecordSkipped(INTEGRATIONS_OPT_OUT)
         kind = self.message_type or record.get("type")
         if kind == "track":  # most messages: no need to normalize the spelling
             return self._track(record)
@@ -163,6 +204,8 @@ class SegmentPreset:
 
     def _identify(self, record: dict[str, t.Any]) -> Mapped:
         mapped = self._who(record, Mapped(kind="profile"))
+        if self.link_anonymous_id and mapped.identity is not None:
+            self._link(record, mapped)
         traits = self._payload(record, "traits")
         data: dict[str, t.Any] = {}
         custom: dict[str, t.Any] = {}
@@ -183,6 +226,20 @@ class SegmentPreset:
         data.update(custom)
         mapped.data = data
         return mapped
+
+    @staticmethod
+    def _link(record: dict[str, t.Any], mapped: Mapped) -> None:
+        """Address the anonymousId's device profile and give it the userId as its identity.
+
+        RudderStack's CleverTap destination does this (``enableObjectIdMapping``); CleverTap does
+        not document it for uploads, hence off by default (link_anonymous_id).
+        """
+        anonymous_id = identifier(_first(record, "anonymousId", "anonymous_id"))
+        if anonymous_id is None or mapped.identity is None:
+            return
+        mapped.verbatim = {"identity": mapped.identity}
+        mapped.lane_key = f"identity:{mapped.identity}"  # before the user's later events
+        mapped.object_id, mapped.identity = anonymous_id, None
 
     def _track(self, record: dict[str, t.Any]) -> Mapped:
         mapped = self._who(record, Mapped(kind="event"))
@@ -209,12 +266,10 @@ class SegmentPreset:
         if amount_key is not None:
             data["Amount"] = data.pop(amount_key)
         products = data.pop("products", None)
-        if products is not None:
-            if not isinstance(products, list) or not all(isinstance(p, dict) for p in products):
-                raise rejected(
-                    NESTED_VALUE, "'products' must be a list of objects", field="products"
-                )
+        if isinstance(products, list) and all(isinstance(p, dict) for p in products):
             data["Items"] = [{k: v for k, v in p.items() if v is not None} for p in products]
+        elif products is not None:
+            data["Items"] = products  # not a list of objects: the Items rule says so
         return data
 
     def _view(self, record: dict[str, t.Any], event_name: str) -> Mapped:
