@@ -26,7 +26,7 @@ import tempfile
 import typing as t
 from pathlib import Path
 
-from api_sandbox import SandboxClient, SandboxProcess
+from clevertap_segment_sandbox import SandboxClient, SandboxProcess
 
 from bench.bench_memory import BIN, ROOT, TODAY, measure
 

@@ -36,7 +36,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-from api_sandbox import SandboxProcess
+from clevertap_segment_sandbox import SandboxProcess
 
 from bench.reliability import segment_archive
 from bench.reliability.environment import (

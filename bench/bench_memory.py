@@ -330,7 +330,7 @@ def _self(*args: str) -> list[str]:
 
 def tap_clevertap(volumes: list[int], peers: bool, work: Path) -> dict[str, t.Any]:
     """tap-clevertap's events stream; volume grows by days, so export pages keep their size."""
-    from api_sandbox import SandboxProcess
+    from clevertap_segment_sandbox import SandboxProcess
 
     points: dict[str, dict[str, t.Any]] = {}
     for volume in volumes:
@@ -401,7 +401,7 @@ def _events_catalog(config: Path, path: Path) -> Path:
 
 def target_segment(volumes: list[int], peers: bool, work: Path) -> dict[str, t.Any]:
     """target-segment on a Singer stream of calls; peer: Segment's own Python library."""
-    from api_sandbox import SandboxProcess
+    from clevertap_segment_sandbox import SandboxProcess
 
     from bench.bench_target_segment import target_config
 
@@ -435,7 +435,7 @@ def target_segment(volumes: list[int], peers: bool, work: Path) -> dict[str, t.A
 
 def target_clevertap(volumes: list[int], peers: bool, work: Path) -> dict[str, t.Any]:
     """target-clevertap on Segment track calls; peer: sequential 1000-per-request uploads."""
-    from api_sandbox import SandboxProcess
+    from clevertap_segment_sandbox import SandboxProcess
 
     points: dict[str, dict[str, t.Any]] = {}
     with SandboxProcess(startup_timeout=60) as sandbox:

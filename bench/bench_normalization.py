@@ -19,12 +19,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from connector_common.property_names import DISTINCT_STRATEGIES, STRATEGIES, PropertyNameNormalizer
+from clevertap_segment_common.property_names import (
+    DISTINCT_STRATEGIES,
+    STRATEGIES,
+    PropertyNameNormalizer,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from connector_common.property_names import Strategy
+    from clevertap_segment_common.property_names import Strategy
 
 KEYS_PER_RECORD = 40
 RESULTS = Path(__file__).parent / "results" / "normalization.json"

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 import requests
-from api_sandbox import SandboxProcess
+from clevertap_segment_sandbox import SandboxProcess
 
 TODAY = date(2026, 11, 20)
 RESULTS = Path(__file__).parent / "results" / "sandbox_capacity.json"

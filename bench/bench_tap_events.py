@@ -273,7 +273,7 @@ def bench_volume(
     events_per_day: int, profiles: int, days: int, reps: int, workdir: Path
 ) -> dict[str, Any]:
     """Alternate tap and bare runs over one seeded sandbox; return medians and the ratio."""
-    from api_sandbox import SandboxProcess
+    from clevertap_segment_sandbox import SandboxProcess
 
     with SandboxProcess(
         seed=11,

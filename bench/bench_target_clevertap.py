@@ -36,7 +36,7 @@ from pathlib import Path
 
 import orjson
 import requests
-from api_sandbox import SandboxProcess
+from clevertap_segment_sandbox import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "target_clevertap.json"

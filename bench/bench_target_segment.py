@@ -33,7 +33,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-from api_sandbox import SandboxProcess
+from clevertap_segment_sandbox import SandboxProcess
 
 WRITE_KEY = "bench-write-key-0001"
 ROOT = Path(__file__).resolve().parent

@@ -28,7 +28,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-from api_sandbox import SandboxProcess
+from clevertap_segment_sandbox import SandboxProcess
 
 from bench import charts, headlines
 from bench.reliability import report

@@ -16,7 +16,7 @@ import time
 import typing as t
 from pathlib import Path
 
-from api_sandbox import SandboxProcess
+from clevertap_segment_sandbox import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output" / "demo"

@@ -19,7 +19,7 @@ import pytest
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from api_sandbox import SandboxProcess
+    from clevertap_segment_sandbox import SandboxProcess
 
 from pathlib import Path
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 if t.TYPE_CHECKING:
-    from api_sandbox import SandboxProcess
+    from clevertap_segment_sandbox import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(ROOT / ".venv" / "bin" / "meltano")

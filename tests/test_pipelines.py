@@ -283,6 +283,8 @@ def test_clevertap_to_warehouse_loads_duckdb(project: MeltanoProject, sandbox: t
 def test_meltano_works_from_a_subdirectory(project: MeltanoProject) -> None:
     result = project.run("config", "list", "tap-clevertap", cwd=ROOT / "tap-clevertap" / "tests")
     assert "account_id" in result.stdout
-    listing = project.run("schedule", "list", "--format=json", cwd=ROOT / "api-sandbox")
+    listing = project.run(
+        "schedule", "list", "--format=json", cwd=ROOT / "clevertap-segment-sandbox"
+    )
     names = {s["name"] for s in json.loads(listing.stdout)["schedules"]["job"]}
     assert "clevertap-events-to-segment-hourly" in names

@@ -11,7 +11,7 @@ import typing as t
 from collections import Counter
 
 if t.TYPE_CHECKING:
-    from api_sandbox import SandboxClient
+    from clevertap_segment_sandbox import SandboxClient
 
 
 def expected_events(client: SandboxClient) -> dict[str, int]:

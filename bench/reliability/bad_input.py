@@ -27,7 +27,7 @@ from bench.reliability.pipeline import run_chain
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from api_sandbox import SandboxProcess
+    from clevertap_segment_sandbox import SandboxProcess
 
     from bench.reliability.environment import Workspace
 

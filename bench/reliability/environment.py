@@ -17,7 +17,7 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api_sandbox import SandboxProcess
+from clevertap_segment_sandbox import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -23,7 +23,7 @@ from bench.reliability.outcome import Outcome, summary_adds_up
 from bench.reliability.pipeline import run_chain
 
 if t.TYPE_CHECKING:
-    from api_sandbox import SandboxClient
+    from clevertap_segment_sandbox import SandboxClient
 
     from bench.reliability.environment import Workspace
     from bench.reliability.pipeline import Attempt

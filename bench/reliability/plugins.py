@@ -14,7 +14,7 @@ from bench.reliability.environment import ACCOUNT_ID, BIN, PASSCODE, TIMEZONE, W
 if t.TYPE_CHECKING:
     import datetime as dt
 
-    from api_sandbox import SandboxProcess
+    from clevertap_segment_sandbox import SandboxProcess
 
     from bench.reliability.environment import Workspace
 

@@ -15,7 +15,7 @@ import typing as t
 from dataclasses import dataclass
 
 import orjson
-from connector_common.property_names import normalize_name
+from clevertap_segment_common.property_names import normalize_name
 
 from tap_clevertap.errors import SettingsError
 from tap_clevertap.localtime import day_int

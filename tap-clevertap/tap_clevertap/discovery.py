@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from connector_common.clevertap_schema import (
+from clevertap_segment_common.clevertap_schema import (
     NAME_KEYS,
     PROPS_KEYS,
     TYPE_KEYS,

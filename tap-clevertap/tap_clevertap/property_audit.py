@@ -3,10 +3,10 @@
 Segment's CleverTap destination snake_cases property names while CleverTap's SDKs keep them as
 sent, so an account fed both ways holds "First Name" *and* "first_name". Names are compared
 where CleverTap keeps them apart: all profile properties form one namespace, each event's
-properties another. Keys are computed as target-clevertap writes them (connector-common's
+properties another. Keys are computed as target-clevertap writes them (clevertap-segment-common's
 strategies, CleverTap's reserved keys such as "Email" or "Amount" kept as spelled), and the
 ``match_account_*`` columns apply target-clevertap's match_account rule itself
-(connector-common's ``account_names``): a name the audit calls split is one target-clevertap
+(clevertap-segment-common's ``account_names``): a name the audit calls split is one target-clevertap
 writes in one of the account's spellings, never in a new one.
 """
 
@@ -15,15 +15,15 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from connector_common.clevertap_schema import event_property_names, profile_property_names
-from connector_common.property_names import (
+from clevertap_segment_common.clevertap_schema import event_property_names, profile_property_names
+from clevertap_segment_common.property_names import (
     CLEVERTAP_RESERVED_KEYS,
     CLEVERTAP_RESERVED_PREFIXES,
     DISTINCT_STRATEGIES,
     collision_groups,
     normalize_name,
 )
-from connector_common.property_names.account_names import AccountNames
+from clevertap_segment_common.property_names.account_names import AccountNames
 
 #: Every distinct conversion of the shared library except "none" (which never changes a name).
 AUDIT_STRATEGIES: tuple[str, ...] = tuple(s for s in DISTINCT_STRATEGIES if s != "none")

@@ -91,7 +91,7 @@ class PropertyNameAuditStream(CleverTapStream):
     replication_key = None
 
     def __init__(self, tap: TapCleverTap) -> None:
-        """The schema has one group of columns per strategy of connector-common."""
+        """The schema has one group of columns per strategy of clevertap-segment-common."""
         super().__init__(tap, audit_schema())
 
     def get_records(self, context: types.Context | None) -> t.Iterable[dict[str, t.Any]]:

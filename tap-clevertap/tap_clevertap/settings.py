@@ -8,7 +8,7 @@ import logging
 import typing as t
 from dataclasses import dataclass
 
-from connector_common.clevertap_account import account_settings, account_timezone, base_url
+from clevertap_segment_common.clevertap_account import account_settings, account_timezone, base_url
 from singer_sdk import typing as th
 
 from tap_clevertap.audiences import Audience, parse_audiences

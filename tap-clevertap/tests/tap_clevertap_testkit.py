@@ -10,7 +10,7 @@ import typing as t
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 
-from api_sandbox import SandboxProcess
+from clevertap_segment_sandbox import SandboxProcess
 from tap_clevertap.tap import TapCleverTap
 
 #: The sandbox fixtures pin "today" to this day; seeded history is the 14 days before it.

@@ -13,8 +13,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from connector_common.clevertap_account import REGION_URLS
-from connector_common.singer_target import ConnectionCheckError
+from clevertap_segment_common.clevertap_account import REGION_URLS
+from clevertap_segment_common.singer_target import ConnectionCheckError
 
 from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
 from target_clevertap.settings import resolve_endpoint

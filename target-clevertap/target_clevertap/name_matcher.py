@@ -1,8 +1,8 @@
 """``property_names: match_account``: every name written in the spelling the account already has.
 
 The rule itself (which names are one property, which spelling of a split name wins, the
-convention for new names) is connector-common's ``property_names.account_names``, shared with
-tap-clevertap's property_name_audit. This module applies it for one run: it reads the schema
+convention for new names) is the common library's ``property_names.account_names``, shared
+with tap-clevertap's property_name_audit. This module applies it for one run: it reads the schema
 before the first upload, reads it again (rate-limited) when an event the schema did not list
 arrives, decides each (namespace, name) once and remembers the decision, so every batch of the
 run writes the same spelling, and counts what it decided for the run summary.
@@ -17,23 +17,23 @@ import logging
 import time
 import typing as t
 
-from connector_common.clevertap_schema import event_property_names, profile_property_names
-from connector_common.property_names import normalize_name
-from connector_common.property_names.account_names import (
+from clevertap_segment_common.clevertap_schema import event_property_names, profile_property_names
+from clevertap_segment_common.property_names import normalize_name
+from clevertap_segment_common.property_names.account_names import (
     AccountNames,
     Convention,
     NameDecision,
     detect_convention,
 )
-from connector_common.property_names.normalizer import CollisionPolicy, resolve_collision
+from clevertap_segment_common.property_names.normalizer import CollisionPolicy, resolve_collision
 
 from target_clevertap.schema_reader import SchemaUnreadable
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
-    from connector_common.property_names import NormalizationStats
-    from connector_common.property_names.account_names import SplitChoice
+    from clevertap_segment_common.property_names import NormalizationStats
+    from clevertap_segment_common.property_names.account_names import SplitChoice
 
     from target_clevertap.schema_reader import SchemaReader
 

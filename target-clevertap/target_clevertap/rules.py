@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connector_common.delivery import UNCERTAIN_RULE
+from clevertap_segment_common.delivery import UNCERTAIN_RULE
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import typing as t
 from dataclasses import dataclass
 
 import requests
-from connector_common.delivery import RetryPolicy, parse_retry_after
+from clevertap_segment_common.delivery import RetryPolicy, parse_retry_after
 
 from target_clevertap.transport import redirect_refusal
 

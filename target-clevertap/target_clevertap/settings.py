@@ -6,14 +6,14 @@ import logging
 import typing as t
 from dataclasses import dataclass
 
-from connector_common.clevertap_account import (
+from clevertap_segment_common.clevertap_account import (
     account_settings,
     account_timezone,
     base_url,
 )
-from connector_common.property_names import STRATEGIES
-from connector_common.property_names.account_names import SPLIT_CHOICES
-from connector_common.target_settings import DeliveryLimits, common_target_settings
+from clevertap_segment_common.property_names import STRATEGIES
+from clevertap_segment_common.property_names.account_names import SPLIT_CHOICES
+from clevertap_segment_common.target_settings import DeliveryLimits, common_target_settings
 from singer_sdk import typing as th
 
 if t.TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
-from connector_common.property_names import PropertyNameNormalizer
-from connector_common.singer_target import DeliveryTarget, RecordRejectedError
+from clevertap_segment_common.property_names import PropertyNameNormalizer
+from clevertap_segment_common.singer_target import DeliveryTarget, RecordRejectedError
 
 from target_clevertap.connection import check_connection
 from target_clevertap.journal import DeliveryJournal, Seen
@@ -28,7 +28,7 @@ if t.TYPE_CHECKING:
     import zoneinfo
     from collections.abc import Sequence
 
-    from connector_common.delivery import Item, Rejection
+    from clevertap_segment_common.delivery import Item, Rejection
 
     from target_clevertap.settings import Endpoint
 

@@ -16,14 +16,14 @@ import re
 import typing as t
 
 import orjson
-from connector_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
-from connector_common.endpoints import redirect_summary
+from clevertap_segment_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
+from clevertap_segment_common.endpoints import redirect_summary
 
 from target_clevertap.rules import REQUEST_REFUSED, RULE_BY_CODE
 
 if t.TYPE_CHECKING:
     import requests
-    from connector_common.delivery import Item
+    from clevertap_segment_common.delivery import Item
 
 UPLOAD_PATH = "/1/upload"
 #: No byte limit is documented; one secondary source suggests staying under 5 MB.

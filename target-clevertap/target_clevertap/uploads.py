@@ -20,9 +20,9 @@ import typing as t
 from dataclasses import dataclass
 
 import orjson
-from connector_common.delivery import Rejection
-from connector_common.property_names import PropertyNameCollisionError
-from connector_common.property_names.reserved import CLEVERTAP_SUBSCRIPTION_KEYS
+from clevertap_segment_common.delivery import Rejection
+from clevertap_segment_common.property_names import PropertyNameCollisionError
+from clevertap_segment_common.property_names.reserved import CLEVERTAP_SUBSCRIPTION_KEYS
 
 from target_clevertap.presets.base import rejected
 from target_clevertap.rules import (
@@ -49,7 +49,7 @@ from target_clevertap.values import clevertap_date, looks_like_datetime, parse_d
 if t.TYPE_CHECKING:
     import zoneinfo
 
-    from connector_common.property_names import PropertyNameNormalizer
+    from clevertap_segment_common.property_names import PropertyNameNormalizer
 
     from target_clevertap.presets import Mapped
     from target_clevertap.rules import Rule

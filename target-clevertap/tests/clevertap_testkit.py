@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from connector_common.property_names import PropertyNameNormalizer
-from connector_common.singer_target import RecordRejectedError
-from connector_common.testing import ReceivedRequest, ScriptedHTTPServer
+from clevertap_segment_common.property_names import PropertyNameNormalizer
+from clevertap_segment_common.singer_target import RecordRejectedError
+from clevertap_segment_common.testing import ReceivedRequest, ScriptedHTTPServer
 from target_clevertap.presets import StreamContext, mapping_for
 from target_clevertap.target import TargetCleverTap
 from target_clevertap.uploads import DroppedField, UploadBuilder, UploadRules

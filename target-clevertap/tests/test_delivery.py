@@ -12,6 +12,8 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from clevertap_segment_common.delivery import DeliveryError
+from clevertap_segment_common.testing import ScriptedHTTPServer
 from clevertap_testkit import (
     ScriptedCleverTap,
     answer,
@@ -22,8 +24,6 @@ from clevertap_testkit import (
     singer_text,
     state,
 )
-from connector_common.delivery import DeliveryError
-from connector_common.testing import ScriptedHTTPServer
 from singer_sdk.exceptions import ConfigValidationError
 from target_clevertap.schema_reader import SchemaUnreadable
 from target_clevertap.target import TargetCleverTap

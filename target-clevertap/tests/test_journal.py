@@ -8,8 +8,8 @@ import threading
 import time
 
 import pytest
+from clevertap_segment_common.delivery import DeliveryError
 from clevertap_testkit import record, run_target, schema, segment_messages
-from connector_common.delivery import DeliveryError
 from target_clevertap.journal import DeliveryJournal, JournalBusyError, Seen
 
 EVENTS = {"kind": "event", "identity": "user", "event_name": "Ping"}

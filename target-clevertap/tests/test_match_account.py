@@ -11,9 +11,9 @@ import typing as t
 
 import pytest
 import requests
+from clevertap_segment_common.property_names import NormalizationStats
+from clevertap_segment_common.testing import ScriptedHTTPServer
 from clevertap_testkit import record, run_target, schema
-from connector_common.property_names import NormalizationStats
-from connector_common.testing import ScriptedHTTPServer
 from target_clevertap.name_matcher import AccountNameMatcher
 from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
 

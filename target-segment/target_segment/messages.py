@@ -15,8 +15,8 @@ import typing as t
 from decimal import Decimal
 
 import orjson
-from connector_common.property_names import PropertyNameCollisionError
-from connector_common.singer_target import RecordRejectedError
+from clevertap_segment_common.property_names import PropertyNameCollisionError
+from clevertap_segment_common.singer_target import RecordRejectedError
 
 from target_segment.mapping import (
     MISSING,

@@ -1,10 +1,10 @@
-"""The settings of target-segment (shared ones come from connector-common)."""
+"""The settings of target-segment (shared ones come from clevertap-segment-common)."""
 
 from __future__ import annotations
 
 import typing as t
 
-from connector_common.target_settings import DeliveryLimits, common_target_settings
+from clevertap_segment_common.target_settings import DeliveryLimits, common_target_settings
 from singer_sdk import typing as th
 
 from target_segment.presets import PRESETS, STREAM_PRESETS

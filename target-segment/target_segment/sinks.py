@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
-from connector_common.delivery import Item
-from connector_common.singer_target import DeliverySink, RecordRejectedError
+from clevertap_segment_common.delivery import Item
+from clevertap_segment_common.singer_target import DeliverySink, RecordRejectedError
 
 if t.TYPE_CHECKING:
     from target_segment.messages import RecordCalls

@@ -9,8 +9,8 @@ from collections import Counter
 from importlib import metadata
 
 import click
-from connector_common.endpoints import checked_base_url
-from connector_common.singer_target import ConnectionCheckError, DeliveryTarget
+from clevertap_segment_common.endpoints import checked_base_url
+from clevertap_segment_common.singer_target import ConnectionCheckError, DeliveryTarget
 from singer_sdk.exceptions import ConfigValidationError
 
 from target_segment.mapping import MappingConfigError
@@ -25,7 +25,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import PurePath
 
-    from connector_common.delivery import Item
+    from clevertap_segment_common.delivery import Item
 
     from target_segment.mapping import StreamMapping
 

@@ -18,14 +18,14 @@ import gzip
 import typing as t
 
 import orjson
-from connector_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
-from connector_common.endpoints import redirect_summary
+from clevertap_segment_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
+from clevertap_segment_common.endpoints import redirect_summary
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
     import requests
-    from connector_common.delivery import Item
+    from clevertap_segment_common.delivery import Item
 
 MAX_REQUEST_BYTES: t.Final = 500_000  # "500 KB per batch request"; a body stays below this
 MAX_BATCH_ITEMS: t.Final = 2_500  # more are dropped silently although the answer is 200

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
-from connector_common.delivery import RetryPolicy
-from connector_common.endpoints import redirect_summary
+from clevertap_segment_common.delivery import RetryPolicy
+from clevertap_segment_common.endpoints import redirect_summary
 
 if t.TYPE_CHECKING:
-    from connector_common.redaction import SecretScrubber
+    from clevertap_segment_common.redaction import SecretScrubber
 
 _ATTEMPTS: t.Final = 3
 _TRANSIENT: t.Final = frozenset({408, 429, 500, 502, 503, 504})

@@ -14,7 +14,7 @@ import typing as t
 
 import click
 import pytest
-from connector_common.testing import ScriptedHTTPServer
+from clevertap_segment_common.testing import ScriptedHTTPServer
 from segment_testkit import STRING, record, run_cli, schema, state
 from target_segment.target import TargetSegment
 

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 
 import pytest
-from connector_common.delivery import DeliveryError
+from clevertap_segment_common.delivery import DeliveryError
 from segment_testkit import STRING, WRITE_KEY, record, run_target, schema
 
 MAPPING = {"s": {"type": "track", "event": "e", "user_id": "uid"}}

@@ -24,7 +24,7 @@ def assert_no_secret(*texts: str) -> None:
 
 @pytest.fixture(scope="module")
 def secret_sandbox():
-    from api_sandbox import SandboxProcess
+    from clevertap_segment_sandbox import SandboxProcess
 
     with SandboxProcess(write_key=SECRET) as process:
         yield process

@@ -1,5 +1,0 @@
-"""`python -m api_sandbox` is `api-sandbox`."""
-
-from api_sandbox.cli import main
-
-main()

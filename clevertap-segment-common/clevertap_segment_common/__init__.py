@@ -1,0 +1,1 @@
+"""clevertap_segment_common."""
