@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 
 DAG_DUMP = """
 import json
-from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder="orchestrate/airflow/dags")
+from pathlib import Path
+from airflow.dag_processing.dagbag import BundleDagBag
+# As Airflow's DAG processor parses: the DAG folder (bundle) is importable, for schedule_plan.
+folder = Path("orchestrate/airflow/dags").resolve()
+bag = BundleDagBag(dag_folder=folder, bundle_path=folder)
 print(json.dumps({
     "errors": {k: str(v) for k, v in bag.import_errors.items()},
     "dags": {
