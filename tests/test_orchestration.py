@@ -95,7 +95,6 @@ def test_airflow_dagbag_loads_one_dag_per_schedule(meltano_installed: None, tmp_
     acme = loaded["dags"]["meltano_acme-core-events-hourly"]["tasks"][0]
     assert acme["pool"] == "clevertap-acme"
     assert acme["pool_slots"] == 2
-    assert acme["env"]["MELTANO_RUN_STATE_ID_SUFFIX"] == "core"
     engagement = loaded["dags"]["meltano_acme-engagement-events-hourly"]["tasks"][0]
     assert engagement["pool"] == "clevertap-acme"
     assert engagement["pool_slots"] == 1

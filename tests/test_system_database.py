@@ -77,7 +77,7 @@ def test_per_account_schedule_keeps_its_own_state_and_concurrency(
         }
     )
     meltano_project.run("schedule", "run", "acme-core-events-hourly")
-    state = meltano_project.state("demo:tap-clevertap-acme-to-target-segment:core")
+    state = meltano_project.state("demo:tap-clevertap-acme-core-to-target-segment")
     partitions = state["singer_state"]["bookmarks"]["events"]["partitions"]
     assert {p["context"]["event_name"] for p in partitions} == {
         "App Launched",
