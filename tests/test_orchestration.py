@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from local_airflow.instance import Deployment
 from pipeline_support import MELTANO, ROOT
-from schedule_plan import account_pools, dag_plans, interval_overrides
+from schedule_plan import account_pools, dag_plans, interval_overrides, meltano_schedules
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -43,18 +43,6 @@ print(json.dumps({
 """
 
 
-def meltano_schedules() -> list[dict[str, t.Any]]:
-    listing = subprocess.run(
-        [MELTANO, "--log-level=warning", "schedule", "list", "--format=json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    schedules: list[dict[str, t.Any]] = json.loads(listing.stdout)["schedules"]["job"]
-    return schedules
-
-
 def test_airflow_dagbag_loads_one_dag_per_schedule(meltano_installed: None, tmp_path: Path) -> None:
     airflow_python = ROOT / ".meltano" / "utilities" / "airflow" / "venv" / "bin" / "python"
     assert airflow_python.exists(), "meltano install should have installed the airflow utility"
@@ -79,7 +67,7 @@ def test_airflow_dagbag_loads_one_dag_per_schedule(meltano_installed: None, tmp_
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["errors"] == {}
 
-    schedules = meltano_schedules()
+    schedules = meltano_schedules(ROOT, MELTANO)
     assert len(schedules) >= 7  # the project's four plus the multi-account example's three
     assert set(loaded["dags"]) == {f"meltano_{s['name']}" for s in schedules}
     for schedule in schedules:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shutil
 import signal
 import subprocess
@@ -22,15 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api_sandbox import SandboxProcess
-from schedule_plan import INTERVALS_ENV, DagPlan, account_pools, dag_plans, meltano_schedules
+from schedule_plan import DagPlan, account_pools
 
 from local_airflow.instance import (
     AIRFLOW,
     MELTANO,
     ROOT,
+    Deployment,
     LocalAirflow,
-    pipeline_env,
-    sandbox_accounts,
+    deployed,
     utility_env,
 )
 from local_airflow.postgres import LocalPostgres, PostgresMissingError, free_port
@@ -62,45 +61,36 @@ def say(text: str) -> None:
 @contextlib.contextmanager
 def running(
     state: Path, *, port: int, every_minute: bool, airflow_home: Path | None = None
-) -> Iterator[tuple[LocalAirflow, list[DagPlan]]]:
-    """PostgreSQL, the sandbox and Airflow with pools made and the account DAGs unpaused."""
+) -> Iterator[tuple[LocalAirflow, tuple[DagPlan, ...]]]:
+    """PostgreSQL, the sandbox and Airflow, with the pools made and the account DAGs unpaused."""
     if not AIRFLOW.exists():
         say("Installing the project's plugins and Airflow (meltano install) ...")
         subprocess.run([str(MELTANO), "install"], cwd=ROOT, check=True)
-    schedules = meltano_schedules(ROOT, str(MELTANO))
-    accounts = [plan.schedule for plan in dag_plans(schedules) if plan.pool]
-    intervals = dict.fromkeys(accounts, EVERY_MINUTE) if every_minute else {}
-    plans = dag_plans(schedules, intervals)
-    unpaused = [plan for plan in plans if plan.pool]
-    with LocalPostgres(state / "postgres") as postgres:
-        for database in ("airflow", "meltano"):
-            postgres.create_database(database)
-        extra = tuple(sorted(set(sandbox_accounts(plans).values())))
-        with SandboxProcess(extra_account_ids=extra) as sandbox:
-            env = pipeline_env(plans, sandbox, postgres.uri)
-            if intervals:
-                env[INTERVALS_ENV] = json.dumps(intervals)
-            home = airflow_home or Path(utility_env()["AIRFLOW_HOME"])
-            airflow = LocalAirflow(home, postgres.database_uri("airflow"), env, port)
+    deployment = Deployment.of_project(EVERY_MINUTE if every_minute else None)
+    accounts = tuple(sorted(set(deployment.sandbox_accounts.values())))
+    home = airflow_home or Path(utility_env()["AIRFLOW_HOME"])
+    with (
+        LocalPostgres(state / "postgres") as postgres,
+        SandboxProcess(extra_account_ids=accounts) as sandbox,
+    ):
+        say(f"Starting Airflow (logs in {home / 'logs'}) ...")
+        with deployed(deployment, postgres, sandbox, home=home, port=port) as airflow:
+            airflow.set_paused((plan.dag_id for plan in deployment.accounts), paused=False)
+            say(f"Airflow UI and REST API: {airflow.url} (no login: every visitor is admin)")
+            say(f"Pools: {account_pools(deployment.plans)}")
+            for plan in deployment.accounts:
+                say(f"  {plan.dag_id}: '{plan.cron}' in pool {plan.pool} ({plan.pool_slots})")
+            say(f"Sandbox: CleverTap {sandbox.clevertap_url}, Segment {sandbox.segment_url}")
+            say(f"Meltano system database: {postgres.uri}")
             try:
-                say(f"Starting Airflow (logs in {home / 'logs'}) ...")
-                airflow.start()
-                airflow.wait_for_dags(plan.dag_id for plan in plans)
-                airflow.set_pools(account_pools(plans))
-                airflow.set_paused((plan.dag_id for plan in unpaused), paused=False)
-                say(f"Airflow UI and REST API: {airflow.url} (no login: every visitor is admin)")
-                say(f"Pools: {account_pools(plans)}")
-                for plan in unpaused:
-                    say(f"  {plan.dag_id}: '{plan.cron}' in pool {plan.pool} ({plan.pool_slots})")
-                say(f"Sandbox: CleverTap {sandbox.clevertap_url}, Segment {sandbox.segment_url}")
-                say(f"Meltano system database: {postgres.uri}")
-                yield airflow, unpaused
+                yield airflow, deployment.accounts
             finally:
                 say("Stopping Airflow ...")
-                airflow.stop()
 
 
-def _runs(airflow: LocalAirflow, plans: list[DagPlan]) -> dict[tuple[str, str], dict[str, Any]]:
+def _runs(
+    airflow: LocalAirflow, plans: tuple[DagPlan, ...]
+) -> dict[tuple[str, str], dict[str, Any]]:
     return {
         (plan.dag_id, run["dag_run_id"]): run
         for plan in plans
@@ -147,6 +137,7 @@ def screenshot(output_dir: Path, runs: int, timeout: float) -> None:
     """Let every account DAG succeed `runs` times, then capture the DAG list and a grid view."""
     with tempfile.TemporaryDirectory(prefix="orchestrate-screenshot-") as scratch:
         state = Path(scratch)
+        state.chmod(0o755)  # PostgreSQL's server may run as another user (postgres)
         with running(
             state, port=free_port(), every_minute=True, airflow_home=state / "airflow"
         ) as (airflow, plans):
@@ -162,11 +153,9 @@ def screenshot(output_dir: Path, runs: int, timeout: float) -> None:
                 if time.monotonic() > deadline:
                     sys.exit(f"fewer than {runs} successful runs after {timeout:.0f} s: {done}")
                 time.sleep(15)
-            airflow.set_paused((plan.dag_id for plan in plans), paused=True)
             output_dir.mkdir(parents=True, exist_ok=True)
-            capture(
-                f"{airflow.url}/dags?tags=meltano", output_dir / "airflow_dags.png", "1400,1100"
-            )
+            pools = "&".join(sorted({f"tags=pool:{plan.pool}" for plan in plans}))
+            capture(f"{airflow.url}/dags?{pools}", output_dir / "airflow_dags.png", "1400,700")
             capture(
                 f"{airflow.url}/dags/{plans[0].dag_id}", output_dir / "airflow_grid.png", "1400,900"
             )

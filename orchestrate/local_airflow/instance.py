@@ -9,6 +9,7 @@ every visitor as admin, so the UI and REST API need no login (never expose this 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -21,14 +22,16 @@ from typing import TYPE_CHECKING, Any
 import psutil
 import requests
 import yaml
+from schedule_plan import INTERVALS_ENV, DagPlan, account_pools, dag_plans, meltano_schedules
 
 from local_airflow.postgres import free_port
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from api_sandbox import SandboxProcess
-    from schedule_plan import DagPlan
+
+    from local_airflow.postgres import LocalPostgres
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = ROOT / ".meltano" / "utilities" / "airflow" / "venv" / "bin" / "airflow"
@@ -47,31 +50,85 @@ def utility_env() -> dict[str, str]:
     }
 
 
-def sandbox_accounts(plans: Iterable[DagPlan]) -> dict[str, str]:
-    """One sandbox account per pool (= per CleverTap account): tap name -> account id."""
-    return {tap: plan.pool.upper() for plan in plans if plan.pool for tap in plan.extractors}
+@dataclass(frozen=True)
+class Deployment:
+    """The project's DAGs, optionally with the account schedules on another cron."""
+
+    plans: tuple[DagPlan, ...]
+    intervals: dict[str, str]
+
+    @classmethod
+    def of_project(cls, account_cron: str | None = None) -> Deployment:
+        """Every schedule of `meltano schedule list`; `account_cron` replaces the pooled ones'."""
+        schedules = meltano_schedules(ROOT, str(MELTANO))
+        pooled = [plan.schedule for plan in dag_plans(schedules) if plan.pool]
+        intervals = dict.fromkeys(pooled, account_cron) if account_cron else {}
+        return cls(tuple(dag_plans(schedules, intervals)), intervals)
+
+    @property
+    def accounts(self) -> tuple[DagPlan, ...]:
+        """The DAGs of schedules with an account pool (the ones started unpaused)."""
+        return tuple(plan for plan in self.plans if plan.pool)
+
+    @property
+    def sandbox_accounts(self) -> dict[str, str]:
+        """One sandbox account per pool (= per CleverTap account): tap name -> account id."""
+        return {
+            tap: plan.pool.upper() for plan in self.accounts if plan.pool for tap in plan.extractors
+        }
+
+    def pipeline_env(self, sandbox: SandboxProcess, meltano_database_uri: str) -> dict[str, str]:
+        """What the DAGs' `meltano run` tasks need: the demo environment against this sandbox.
+
+        Each account's taps use their own sandbox account (so each account has its own 3 export
+        calls, as at CleverTap); the demo environment's other taps use the default account.
+        """
+        env = {
+            "MELTANO_ENVIRONMENT": "demo",
+            "MELTANO_DATABASE_URI": meltano_database_uri,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_CLEVERTAP_API_URL": sandbox.clevertap_url,
+            "TARGET_CLEVERTAP_API_URL": sandbox.clevertap_url,
+            "TARGET_SEGMENT_API_URL": sandbox.segment_url,
+            "TARGET_SEGMENT_SETTINGS_URL": sandbox.segment_url,
+        }
+        if self.intervals:
+            env[INTERVALS_ENV] = json.dumps(self.intervals)
+        for tap, account in self.sandbox_accounts.items():
+            env[f"{tap.upper().replace('-', '_')}_ACCOUNT_ID"] = account
+        return env
 
 
-def pipeline_env(
-    plans: Iterable[DagPlan], sandbox: SandboxProcess, meltano_database_uri: str
-) -> dict[str, str]:
-    """What the DAGs' `meltano run` tasks need: the demo environment against this sandbox.
+@contextlib.contextmanager
+def deployed(
+    deployment: Deployment,
+    postgres: LocalPostgres,
+    sandbox: SandboxProcess,
+    *,
+    home: Path,
+    port: int = 0,
+    database_prefix: str = "",
+    env: Mapping[str, str] | None = None,
+) -> Iterator[LocalAirflow]:
+    """Airflow running the deployment's DAGs (all paused) with the account pools made.
 
-    Each account's tap gets its own sandbox account (so each has its own 3 export calls, as at
-    CleverTap); the demo environment's other taps use the sandbox's default account.
+    Airflow's metadata and Meltano's system database are `<prefix>airflow` and `<prefix>meltano`
+    in `postgres`; `env` adds to what every task gets.
     """
-    env = {
-        "MELTANO_ENVIRONMENT": "demo",
-        "MELTANO_DATABASE_URI": meltano_database_uri,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "TAP_CLEVERTAP_API_URL": sandbox.clevertap_url,
-        "TARGET_CLEVERTAP_API_URL": sandbox.clevertap_url,
-        "TARGET_SEGMENT_API_URL": sandbox.segment_url,
-        "TARGET_SEGMENT_SETTINGS_URL": sandbox.segment_url,
+    for database in ("airflow", "meltano"):
+        postgres.create_database(database_prefix + database)
+    task_env = {
+        **deployment.pipeline_env(sandbox, postgres.database_uri(database_prefix + "meltano")),
+        **(env or {}),
     }
-    for tap, account in sandbox_accounts(plans).items():
-        env[f"{tap.upper().replace('-', '_')}_ACCOUNT_ID"] = account
-    return env
+    airflow = LocalAirflow(home, postgres.database_uri(database_prefix + "airflow"), task_env, port)
+    try:
+        airflow.start()
+        airflow.wait_for_dags(plan.dag_id for plan in deployment.plans)
+        airflow.set_pools(account_pools(deployment.plans))
+        yield airflow
+    finally:
+        airflow.stop()
 
 
 class AirflowError(RuntimeError):

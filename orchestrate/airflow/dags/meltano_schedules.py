@@ -35,7 +35,12 @@ def build_dag(plan: DagPlan) -> DAG:
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
-        tags=["meltano", f"job:{plan.job}", f"schedule:{plan.schedule}"],
+        tags=[
+            "meltano",
+            f"job:{plan.job}",
+            f"schedule:{plan.schedule}",
+            *([f"pool:{plan.pool}"] if plan.pool else []),
+        ],
     ) as dag:
         previous: BashOperator | None = None
         for index, command in enumerate(plan.tasks):
