@@ -155,7 +155,7 @@ def screenshot(output_dir: Path, runs: int, timeout: float) -> None:
                 time.sleep(15)
             output_dir.mkdir(parents=True, exist_ok=True)
             pools = "&".join(sorted({f"tags=pool:{plan.pool}" for plan in plans}))
-            capture(f"{airflow.url}/dags?{pools}", output_dir / "airflow_dags.png", "1400,700")
+            capture(f"{airflow.url}/dags?{pools}", output_dir / "airflow_dags.png", "1400,780")
             capture(
                 f"{airflow.url}/dags/{plans[0].dag_id}", output_dir / "airflow_grid.png", "1400,900"
             )

@@ -4,6 +4,8 @@ The components a deployment needs (`airflow api-server`, `airflow dag-processor`
 scheduler`) run from the `airflow` utility that `meltano install` installs, with the env
 meltano.yml gives that utility. Everything listens on 127.0.0.1; the simple auth manager treats
 every visitor as admin, so the UI and REST API need no login (never expose this instance).
+The Airflow and Meltano behaviour this relies on is listed, with sources, in
+docs/orchestration.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 No Airflow import here: the DAG file (inside Airflow) and the local instance (`make orchestrate`
 and the orchestration test, in the project's venv) both use this module, so the pools created
 always match the pools the DAGs' tasks ask for. `.airflowignore` keeps Airflow from parsing it
-as a DAG file.
+as a DAG file. Sources of the facts used: docs/orchestration.md.
 """
 
 from __future__ import annotations
