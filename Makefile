@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: env demo test lint typecheck pytest bench constraints clean
+.PHONY: env demo test lint typecheck pytest bench constraints clean orchestrate orchestrate-screenshot
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -45,6 +45,18 @@ test: lint typecheck pytest
 BENCH_ARGS ?=
 bench: env
 	$(VENV)/bin/python -m bench.run_all $(BENCH_ARGS)
+
+## orchestrate: Airflow 3 runs the Meltano schedules against the sandbox until Ctrl-C
+## (UI http://127.0.0.1:8080; ORCHESTRATE_ARGS="--every-minute" runs the account schedules every minute)
+## orchestrate-screenshot: regenerate docs/img/airflow_*.png from a fresh instance (installs chromium)
+ORCHESTRATE := PYTHONPATH=orchestrate:orchestrate/airflow/dags $(VENV)/bin/python -m local_airflow
+ORCHESTRATE_ARGS ?=
+orchestrate: env
+	$(ORCHESTRATE) serve $(ORCHESTRATE_ARGS)
+
+orchestrate-screenshot: env
+	command -v chromium >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	$(ORCHESTRATE) screenshot
 
 ## constraints: pin the Meltano plugin venvs to the versions in uv.lock
 ## (tests/test_lockfile.py runs this target with CONSTRAINTS=<temp file> and compares)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import typing as t
@@ -23,14 +22,8 @@ if t.TYPE_CHECKING:
 
 from pathlib import Path
 
-from pipeline_support import (
-    MELTANO,
-    ROOT,
-    MeltanoProject,
-    PostgresServer,
-    postgres_bindir,
-    project_env,
-)
+from local_airflow.postgres import LocalPostgres, PostgresMissingError
+from pipeline_support import MELTANO, ROOT, MeltanoProject, project_env
 
 
 @pytest.fixture(scope="session")
@@ -58,48 +51,21 @@ def meltano_project(
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """Start a throwaway cluster (as the `postgres` user when running as root, as CI does)."""
-    bindir = postgres_bindir()
-    if bindir is None:
-        missing = (
-            "PostgreSQL server binaries not found under /usr/lib/postgresql: install them with "
-            "`apt-get install postgresql` (.ci/run does when run as root) to run the "
-            "system-database tests"
-        )
+def postgres_server() -> Iterator[LocalPostgres]:
+    """A throwaway cluster with a `meltano` database (as `postgres` when running as root)."""
+    try:
+        LocalPostgres.bindir()
+    except PostgresMissingError as missing:
+        message = f"{missing} (.ci/run does when run as root) to run the system-database tests"
         if os.environ.get("CI"):  # CI must run every test: a missing server is a failure there
-            pytest.fail(missing, pytrace=False)
-        pytest.skip(missing)
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     # Not under pytest's 0700 temp root: the server may run as another user (postgres).
     base = Path(tempfile.mkdtemp(prefix="meltano-systemdb-"))
-    base.chmod(0o755)
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-    data = base / "data"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    as_user: list[str] = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-    def pg(*args: str) -> None:
-        result = subprocess.run([*as_user, *args], capture_output=True, text=True, check=False)
-        assert result.returncode == 0, result.stdout + result.stderr
-
-    pg(str(bindir / "initdb"), "-D", str(data), "-U", "meltano", "--auth=trust", "-E", "UTF8")
-    pg(
-        str(bindir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-l",
-        str(base / "server.log"),
-        "-o",
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
-        "-w",
-        "start",
-    )
+    server = LocalPostgres(base).start()
     try:
-        pg(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "meltano", "meltano")
-        yield PostgresServer(port=port)
+        server.create_database("meltano")
+        yield server
     finally:
-        pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        server.stop()
         shutil.rmtree(base, ignore_errors=True)

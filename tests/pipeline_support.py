@@ -1,4 +1,4 @@
-"""Helpers for the end-to-end tests: meltano subprocesses with isolated state, PostgreSQL."""
+"""Helpers for the end-to-end tests: meltano subprocesses with isolated state."""
 
 from __future__ import annotations
 
@@ -85,22 +85,3 @@ def project_env(sandbox: SandboxProcess, tmp_path: Path) -> tuple[dict[str, str]
         "TARGET_JSONL_DESTINATION_PATH": str(output / "jsonl"),
     }
     return env, output
-
-
-def postgres_bindir() -> Path | None:
-    """Where Debian's PostgreSQL server binaries live (newest version), if installed."""
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
-    return candidates[-1].parent if candidates else None
-
-
-@dataclass
-class PostgresServer:
-    """A private PostgreSQL cluster on loopback for Meltano's system database."""
-
-    port: int
-    database: str = "meltano"
-
-    @property
-    def uri(self) -> str:
-        """SQLAlchemy URI Meltano understands (psycopg 3 driver from meltano[postgres])."""
-        return f"postgresql+psycopg://meltano@127.0.0.1:{self.port}/{self.database}"

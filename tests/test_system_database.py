@@ -6,7 +6,10 @@ import typing as t
 
 import psycopg
 import pytest
-from pipeline_support import MeltanoProject, PostgresServer, project_env
+from pipeline_support import MeltanoProject, project_env
+
+if t.TYPE_CHECKING:
+    from local_airflow.postgres import LocalPostgres
 
 pytestmark = pytest.mark.e2e
 
@@ -14,7 +17,7 @@ STATE_ID = "prod:tap-clevertap-events-to-target-segment"
 
 
 def test_prod_environment_keeps_state_in_postgres(
-    meltano_installed: None, postgres_server: PostgresServer, sandbox: t.Any, tmp_path: t.Any
+    meltano_installed: None, postgres_server: LocalPostgres, sandbox: t.Any, tmp_path: t.Any
 ) -> None:
     sandbox.client.reset()
     env, output = project_env(sandbox, tmp_path)
@@ -77,7 +80,7 @@ def test_per_account_schedule_keeps_its_own_state_and_concurrency(
         }
     )
     meltano_project.run("schedule", "run", "acme-core-events-hourly")
-    state = meltano_project.state("demo:tap-clevertap-acme-to-target-segment:core")
+    state = meltano_project.state("demo:tap-clevertap-acme-core-to-target-segment")
     partitions = state["singer_state"]["bookmarks"]["events"]["partitions"]
     assert {p["context"]["event_name"] for p in partitions} == {
         "App Launched",

@@ -1,9 +1,9 @@
 """The CleverTap emulator: routes plus the per-request pipeline every vendor endpoint shares.
 
-Pipeline: auth (401) -> concurrency family (429 beyond 3 export / 15 upload in flight) ->
-latency -> injected fault -> handler -> sending the body. Latency, slow faults and the time a
-client takes to download the response all count as in-flight time: a slot is held until the
-last byte is handed to the socket, so slow downloads of big export pages keep it busy.
+Pipeline: auth (401) -> concurrency family (429 beyond 3 export / 15 upload in flight, per
+account) -> latency -> injected fault -> handler -> sending the body. Latency, slow faults and
+the time a client takes to download the response all count as in-flight time: a slot is held
+until the last byte is handed to the socket, so slow downloads of big export pages keep it busy.
 """
 
 from __future__ import annotations
@@ -68,17 +68,14 @@ async def _guarded(
     request: web.Request, handler: Handler, state: SandboxState, traffic: ServerTraffic
 ) -> web.StreamResponse | None:
     """Run one API request through auth, limits, latency and faults; None = connection reset."""
-    settings = state.settings
     headers = request.headers
-    if (
-        headers.get("X-CleverTap-Account-Id") != settings.account_id
-        or headers.get("X-CleverTap-Passcode") != settings.passcode
-    ):
+    gates = traffic.account_gates.get(headers.get("X-CleverTap-Account-Id", ""))
+    if gates is None or headers.get("X-CleverTap-Passcode") != state.settings.passcode:
         request[AUTH_ACCEPTED] = False
         return json_body(UNAUTHORIZED, 401)
     request[AUTH_ACCEPTED] = True
     family = _family(request.path)
-    gate = traffic.gates[family] if family else None
+    gate = gates[family] if family else None
     if gate is not None and not gate.try_enter():
         return json_body(TOO_MANY, 429)
     chain: int | None = None

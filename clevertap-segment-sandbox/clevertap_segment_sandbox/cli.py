@@ -42,6 +42,10 @@ def _timezone(context: click.Context, parameter: click.Parameter, value: str) ->
     return value
 
 
+def _account_ids(context: click.Context, parameter: click.Parameter, value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
 @click.group()
 def main() -> None:
     """Local emulators of the CleverTap REST API and the Segment HTTP Tracking API."""
@@ -65,6 +69,13 @@ def main() -> None:
 )
 @click.option(
     "--account-id", default=DEFAULTS.account_id, show_default=True, help="CleverTap account id."
+)
+@click.option(
+    "--extra-account-ids",
+    default="",
+    callback=_account_ids,
+    help="More CleverTap account ids, comma-separated: each sees the same seeded data and has "
+    "its own concurrency limits and counters (same passcode).",
 )
 @click.option(
     "--passcode", default=DEFAULTS.passcode, show_default=True, help="CleverTap passcode."

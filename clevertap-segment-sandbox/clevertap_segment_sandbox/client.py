@@ -173,6 +173,15 @@ class SandboxClient:
         result: dict[str, Any] = self._get("clevertap/stats")
         return result
 
+    def clevertap_account_gates(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Each account's concurrency gates: account -> family (export, upload) -> counters.
+
+        Counters: limit, in_flight, max_concurrent, max_requested (the most calls open at once,
+        refused ones included), rejected (429) and completed calls.
+        """
+        result: dict[str, dict[str, dict[str, int]]] = self.clevertap_stats()["accounts"]
+        return result
+
     def clevertap_uploaded_events(self) -> list[dict[str, Any]]:
         """Events stored from /1/upload, duplicates included, in arrival order."""
         result: list[dict[str, Any]] = self._get("clevertap/events")

@@ -235,16 +235,32 @@ async def event_records(request: web.Request) -> web.Response:
 
 
 async def clevertap_stats(request: web.Request) -> web.Response:
-    """Requests by endpoint and status, 429s, concurrency peaks, cursors, faults, uploads."""
+    """Requests by endpoint and status, 429s, concurrency peaks, cursors, faults, uploads.
+
+    `max_concurrent` is the highest level any one account reached, `in_flight` and
+    `concurrency_rejections` are summed over accounts; `accounts` has each account's gates.
+    """
     state = request.app[STATE]
     traffic = state.traffic["clevertap"]
+    accounts = traffic.account_gates
+    families = tuple(next(iter(accounts.values())))
     return _ok(
         {
             "requests": traffic.requests.as_dict(),
             "http_429": traffic.requests.total(429),
-            "max_concurrent": {f: g.max_observed for f, g in traffic.gates.items()},
-            "in_flight": {f: g.in_flight for f, g in traffic.gates.items()},
-            "concurrency_rejections": {f: g.rejected for f, g in traffic.gates.items()},
+            "max_concurrent": {
+                f: max(gates[f].max_observed for gates in accounts.values()) for f in families
+            },
+            "in_flight": {
+                f: sum(gates[f].in_flight for gates in accounts.values()) for f in families
+            },
+            "concurrency_rejections": {
+                f: sum(gates[f].rejected for gates in accounts.values()) for f in families
+            },
+            "accounts": {
+                account: {f: gate.describe() for f, gate in gates.items()}
+                for account, gates in accounts.items()
+            },
             "cursors": dict(state.cursor_stats),
             "faults_injected": dict(traffic.faults.injected),
             "uploads": state.uploads.stats(),

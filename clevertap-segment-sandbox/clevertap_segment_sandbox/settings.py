@@ -17,6 +17,7 @@ class SandboxSettings:
     clevertap_port: int = 8780
     segment_port: int = 8781
     account_id: str = "SANDBOX-ACCOUNT"
+    extra_account_ids: tuple[str, ...] = ()
     passcode: str = "sandbox-passcode"
     write_key: str = "sandbox-write-key"
     seed: int = 42
@@ -64,6 +65,13 @@ class SandboxSettings:
             raise ValueError("profiles must be at least 1 (events need someone to raise them)")
         if self.max_event_properties < 1:
             raise ValueError("max_event_properties must be at least 1")
+        accounts = (self.account_id, *self.extra_account_ids)
+        if len(set(accounts)) != len(accounts) or not all(
+            a.strip() and "," not in a for a in accounts
+        ):
+            raise ValueError(
+                f"account ids must be distinct, non-empty and without commas, got {list(accounts)}"
+            )
         if self.cursor_ttl_seconds < 0 or self.segment_rate_limit < 0:
             raise ValueError("cursor_ttl_seconds and segment_rate_limit must be >= 0")
         if self.segment_dedup_hours < 0:
@@ -88,6 +96,9 @@ class SandboxSettings:
             if isinstance(value, bool):
                 if value:
                     args.append(option)
+            elif isinstance(value, tuple):
+                if value:
+                    args += [option, ",".join(value)]
             elif value is not None:
                 args += [option, value.isoformat() if isinstance(value, date) else str(value)]
         return args

@@ -24,6 +24,8 @@ from clevertap_segment_sandbox.traffic import ConcurrencyGate, FaultInjector, Re
 from clevertap_segment_sandbox.upload_rules import UploadLimits
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from clevertap_segment_sandbox.settings import SandboxSettings
 
 EXPORT_CONCURRENCY = 3
@@ -32,11 +34,23 @@ UPLOAD_CONCURRENCY = 15
 
 @dataclass
 class ServerTraffic:
-    """Counters and controls of one emulated server."""
+    """Counters and controls of one emulated server.
+
+    `gates` limit the whole server (Segment's); CleverTap limits each account separately
+    (https://developer.clevertap.com/docs/api-request-limit), so its gates are in
+    `account_gates`: account -> family -> gate.
+    """
 
     faults: FaultInjector
     requests: RequestCounter = field(default_factory=RequestCounter)
     gates: dict[str, ConcurrencyGate] = field(default_factory=dict)
+    account_gates: dict[str, dict[str, ConcurrencyGate]] = field(default_factory=dict)
+
+    def all_gates(self) -> Iterator[ConcurrencyGate]:
+        """Every gate of the server, server-wide and per account."""
+        yield from self.gates.values()
+        for gates in self.account_gates.values():
+            yield from gates.values()
 
 
 @dataclass
@@ -92,12 +106,17 @@ class SandboxState:
         secret = hashlib.sha256(f"{settings.seed}|{settings.account_id}".encode()).digest()
         self.cursors = CursorCodec(secret)
         self.limits = UploadLimits(settings.max_event_properties, settings.allow_nested_objects)
+        # Every account is served the same seeded data; each has its own limits and counters.
+        self.account_ids = (settings.account_id, *settings.extra_account_ids)
         self.traffic = {
             "clevertap": ServerTraffic(
                 self._fault_injector("clevertap"),
-                gates={
-                    "export": ConcurrencyGate(EXPORT_CONCURRENCY),
-                    "upload": ConcurrencyGate(UPLOAD_CONCURRENCY),
+                account_gates={
+                    account: {
+                        "export": ConcurrencyGate(EXPORT_CONCURRENCY),
+                        "upload": ConcurrencyGate(UPLOAD_CONCURRENCY),
+                    }
+                    for account in self.account_ids
                 },
             ),
             "segment": ServerTraffic(
@@ -129,7 +148,7 @@ class SandboxState:
         for server, traffic in self.traffic.items():
             traffic.faults = self._fault_injector(server)
             traffic.requests = RequestCounter()
-            for gate in traffic.gates.values():
+            for gate in traffic.all_gates():
                 gate.reset_counters()
 
     def _fault_injector(self, server: str) -> FaultInjector:

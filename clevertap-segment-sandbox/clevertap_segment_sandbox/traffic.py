@@ -11,15 +11,23 @@ from clevertap_segment_sandbox.settings import FAULT_KINDS
 
 @dataclass
 class ConcurrencyGate:
-    """At most `limit` requests of one family in flight; remembers the highest level seen."""
+    """At most `limit` requests of one family in flight; remembers the highest levels seen.
+
+    `max_observed` never exceeds the limit (the gate refuses the rest), so `max_requested` also
+    counts refused requests: the most calls clients had open at once, i.e. whether they kept
+    within the limit themselves.
+    """
 
     limit: int
     in_flight: int = 0
     max_observed: int = 0
+    max_requested: int = 0
     rejected: int = 0
+    completed: int = 0
 
     def try_enter(self) -> bool:
         """Admit one request, or count a rejection when the family is full."""
+        self.max_requested = max(self.max_requested, self.in_flight + 1)
         if self.limit and self.in_flight >= self.limit:
             self.rejected += 1
             return False
@@ -30,11 +38,23 @@ class ConcurrencyGate:
     def leave(self) -> None:
         """One admitted request finished."""
         self.in_flight -= 1
+        self.completed += 1
 
     def reset_counters(self) -> None:
         """Forget the history but keep requests still in flight."""
-        self.max_observed = self.in_flight
-        self.rejected = 0
+        self.max_observed = self.max_requested = self.in_flight
+        self.rejected = self.completed = 0
+
+    def describe(self) -> dict[str, int]:
+        """Plain-JSON view."""
+        return {
+            "limit": self.limit,
+            "in_flight": self.in_flight,
+            "max_concurrent": self.max_observed,
+            "max_requested": self.max_requested,
+            "rejected": self.rejected,
+            "completed": self.completed,
+        }
 
 
 @dataclass

@@ -149,3 +149,42 @@ def test_a_slot_stays_taken_while_a_big_page_is_downloaded(sandbox_factory: Any)
     assert stats["concurrency_rejections"]["export"] == 1
     after = requests.post(url + "/1/now.json", headers=AUTH, json={}, timeout=30)
     assert after.status_code == 200
+
+
+def test_each_account_has_its_own_export_limit(sandbox_factory: Any) -> None:
+    """Limits are per account: 3 + 3 calls of two accounts all pass, a 4th of one does not."""
+    server = sandbox_factory(extra_account_ids=("SECOND-ACCOUNT",), latency_ms=600, days=1)
+    second = {**AUTH, "X-CleverTap-Account-Id": "SECOND-ACCOUNT"}
+    unknown = {**AUTH, "X-CleverTap-Account-Id": "THIRD-ACCOUNT"}
+    url = server.clevertap_url + "/1/now.json"
+    plan = [AUTH] * 4 + [second] * 3 + [unknown]
+    with ThreadPoolExecutor(len(plan)) as pool:
+        codes = list(
+            pool.map(lambda h: requests.post(url, headers=h, json={}, timeout=30).status_code, plan)
+        )
+    assert sorted(codes[:4]) == [200, 200, 200, 429]
+    assert codes[4:7] == [200, 200, 200]
+    assert codes[7] == 401
+    gates = server.client.clevertap_account_gates()
+    assert set(gates) == {"SANDBOX-ACCOUNT", "SECOND-ACCOUNT"}
+    first_export, second_export = (
+        gates["SANDBOX-ACCOUNT"]["export"],
+        gates["SECOND-ACCOUNT"]["export"],
+    )
+    assert first_export == {
+        "limit": 3,
+        "in_flight": 0,
+        "max_concurrent": 3,
+        "max_requested": 4,
+        "rejected": 1,
+        "completed": 3,
+    }
+    assert second_export["max_requested"] == second_export["max_concurrent"] == 3
+    assert (second_export["rejected"], second_export["completed"]) == (0, 3)
+    stats = server.client.clevertap_stats()
+    assert stats["max_concurrent"]["export"] == 3  # the highest level of any one account
+    assert stats["concurrency_rejections"]["export"] == 1
+    server.client.reset()
+    assert (
+        server.client.clevertap_account_gates()["SANDBOX-ACCOUNT"]["export"]["max_requested"] == 0
+    )

@@ -49,7 +49,8 @@ def test_help_documents_every_option() -> None:
         check=True,
     )
     options = [arg for arg in SandboxSettings().cli_args() if arg.startswith("--")]
-    for option in [*options, "--ready-file", "--today", "--allow-nested-objects"]:
+    extra = ["--ready-file", "--today", "--allow-nested-objects", "--extra-account-ids"]
+    for option in [*options, *extra]:
         assert option in result.stdout
     assert "default: 8780" in result.stdout
     assert "Asia/Kolkata" in result.stdout
@@ -63,6 +64,13 @@ def test_start_failure_shows_the_output() -> None:
 def test_settings_are_validated_before_starting() -> None:
     with pytest.raises(ValueError, match="fault_429"):
         SandboxProcess(fault_429=3.0)
+
+
+def test_account_ids_must_be_distinct() -> None:
+    with pytest.raises(ValueError, match="distinct"):
+        SandboxProcess(extra_account_ids=("SANDBOX-ACCOUNT",))
+    with pytest.raises(ValueError, match="commas"):
+        SandboxProcess(extra_account_ids=("A,B",))
 
 
 def test_process_urls_require_a_running_sandbox() -> None:
