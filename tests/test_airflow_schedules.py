@@ -126,8 +126,16 @@ def _kill_core_tap_mid_run(
     pytest.fail(f"acme-core's tap opened only {opened} export windows in time")
 
 
-def _wait_for_runs(airflow: LocalAirflow, dag_ids: list[str], deadline: float) -> None:
-    """Until every DAG has a successful run and acme-core's first run succeeded (retried)."""
+def _wait_for_runs(
+    airflow: LocalAirflow, dag_ids: list[str], unpaused_at: float, deadline: float
+) -> None:
+    """Until every DAG has a successful run, acme-core's first run ended (retried), and a cron
+    tick that came after the unpause has fired and succeeded.
+
+    The first run after an unpause may be for the tick before it: with catchup=False Airflow's
+    cron timetable schedules the latest tick before the time the DAG processor last parsed the
+    file. Only a later tick shows the schedule firing on its own.
+    """
     runs: dict[str, list[dict[str, t.Any]]] = {}
     while time.monotonic() < deadline:
         runs = {dag_id: airflow.dag_runs(dag_id) for dag_id in dag_ids}
@@ -136,6 +144,11 @@ def _wait_for_runs(airflow: LocalAirflow, dag_ids: list[str], deadline: float) -
             all(any(r["state"] == "success" for r in rs) for rs in runs.values())
             and first_core is not None
             and first_core["state"] in {"success", "failed"}
+            and any(
+                r["state"] == "success" and _utc(r["run_after"]).timestamp() >= unpaused_at
+                for rs in runs.values()
+                for r in rs
+            )
         ):
             return
         time.sleep(3)
@@ -222,9 +235,10 @@ def test_airflow_runs_the_account_schedules_and_retries_from_state(
             # Unpause after a minute boundary: the first runs' cron ticks fall within the test.
             time.sleep(max(math.ceil(test_started / 60) * 60 + 1 - time.time(), 0))
             airflow.set_paused(dag_ids, paused=False)
+            unpaused_at = time.time()
             deadline = time.monotonic() + TIMEOUT
             killed_at, opened_at_kill = _kill_core_tap_mid_run(airflow, sandbox, deadline)
-            _wait_for_runs(airflow, dag_ids, deadline)
+            _wait_for_runs(airflow, dag_ids, unpaused_at, deadline)
             finished = time.time()
             airflow.set_paused(dag_ids, paused=True)
             _wait_until_idle(airflow, dag_ids, deadline)
@@ -274,8 +288,14 @@ def test_airflow_runs_the_account_schedules_and_retries_from_state(
         dag_id: {
             "started": sum(r["start_date"] is not None for r in dag_runs),
             "succeeded": sum(r["state"] == "success" for r in dag_runs),
+            # Created by the scheduler after the unpause (the first may be for an earlier tick).
             "schedule_fired": sum(
-                r["run_type"] == "scheduled" and _utc(r["run_after"]).timestamp() >= test_started
+                r["run_type"] == "scheduled"
+                and _utc(r["queued_at"] or r["start_date"]).timestamp() >= unpaused_at - 1
+                for r in dag_runs
+            ),
+            "ticks_after_unpause": sum(
+                r["run_type"] == "scheduled" and _utc(r["run_after"]).timestamp() >= unpaused_at
                 for r in dag_runs
             ),
         }
@@ -296,6 +316,7 @@ def test_airflow_runs_the_account_schedules_and_retries_from_state(
             "started": sum(d["started"] for d in by_dag.values()),
             "succeeded": sum(d["succeeded"] for d in by_dag.values()),
             "schedule_fired": sum(d["schedule_fired"] for d in by_dag.values()),
+            "ticks_after_unpause": sum(d["ticks_after_unpause"] for d in by_dag.values()),
             "triggered_by_hand": sum(r["run_type"] != "scheduled" for r in all_runs),
             "by_dag": by_dag,
         },
@@ -351,6 +372,7 @@ def test_airflow_runs_the_account_schedules_and_retries_from_state(
     assert all(r["triggered_by"] == "timetable" for r in all_runs), context
     for dag_id, counts in by_dag.items():
         assert counts["schedule_fired"] >= 1, (dag_id, context)
+    assert report["dag_runs"]["ticks_after_unpause"] >= 1, context
         assert counts["succeeded"] >= 1, (dag_id, context)
 
     # -- pools from the accounts; each account within CleverTap's 3 calls; both progressed ------
