@@ -34,8 +34,10 @@ lint: env
 typecheck: env
 	$(VENV)/bin/mypy
 
+# Two workers: the tests that run `meltano` in this project share one (tests/conftest.py).
+PYTEST_ARGS ?= -n 2
 pytest: env
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## test: lint, typecheck and every test
 test: lint typecheck pytest

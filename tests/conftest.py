@@ -69,3 +69,58 @@ def postgres_server() -> Iterator[LocalPostgres]:
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+# Modules whose tests run `meltano` in this project. Meltano writes a plugin's invocation files
+# under `.meltano/run/<plugin>/`, so two runs of one plugin at once overwrite each other's config:
+# under pytest-xdist these tests run on one worker, one after another (pytest_xdist_make_scheduler).
+MELTANO_PROJECT_MODULES = frozenset(
+    {
+        "test_airflow_schedules.py",
+        "test_audiences.py",
+        "test_jobs.py",
+        "test_orchestration.py",
+        "test_pipelines.py",
+        "test_project_config.py",
+        "test_reuse.py",
+        "test_system_database.py",
+    }
+)
+_GROUP = "meltano-project"
+
+
+def _in_project_group(nodeid: str) -> bool:
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1] in MELTANO_PROJECT_MODULES
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that installs into this project is in the group; the group's tests come first.
+
+    First, so that under pytest-xdist the longest unit of work starts at once while the other
+    worker takes the package tests.
+    """
+    stray = [
+        item.nodeid
+        for item in items
+        if "meltano_installed" in getattr(item, "fixturenames", ())
+        and not _in_project_group(item.nodeid)
+    ]
+    if stray:
+        msg = f"add the modules of {stray} to MELTANO_PROJECT_MODULES in tests/conftest.py"
+        raise pytest.UsageError(msg)
+    items.sort(key=lambda item: not _in_project_group(item.nodeid))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: t.Any) -> t.Any:
+    """Load scheduling, with the tests of MELTANO_PROJECT_MODULES as one unit of work.
+
+    (pytest-xdist's own `--dist loadgroup` cannot be used: with pytest 9 it no longer sees groups.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ProjectTestsTogether(LoadScopeScheduling):  # type: ignore[misc]  # untyped base
+        def _split_scope(self, nodeid: str) -> str:
+            return _GROUP if _in_project_group(nodeid) else nodeid
+
+    return ProjectTestsTogether(config, log)
