@@ -70,3 +70,80 @@ def test_license_is_apache_2() -> None:
 def test_no_working_notes() -> None:
     """Notes about how the project was worked on do not belong in the repository."""
     assert not any(p.parts[:2] == ("docs", "dev") for p in tracked_files())
+
+
+#: A path to a document in this repository, as code and docs cite it.
+DOC_PATH = re.compile(r"(?<![\w/.-])docs/[\w./-]+\.md")
+#: A section number, or a range of them: "§2.1", "§1-4", "§1.3-1.5".
+SECTION = re.compile(r"§\s*(\d+(?:\.\d+)*)(?:\s*-\s*(\d+(?:\.\d+)*))?")
+#: Vendor notes cited by bare name, without their place in the repository.
+BARE_NOTE = re.compile(r"(?<![\w/-])(?:clevertap-api|segment-api|singer-meltano|architecture)\.md")
+HEADING = re.compile(r"^#+\s+(\d+(?:\.\d+)*)\.?\s", re.MULTILINE)
+
+
+def text_files() -> list[tuple[Path, str]]:
+    """Tracked files that read as UTF-8 text, with their text."""
+    found = []
+    for relative in tracked_files():
+        path = ROOT / relative
+        if path.suffix in {".png", ".svg", ".lock", ".json"} or not path.is_file():
+            continue
+        try:
+            found.append((relative, path.read_text(encoding="utf-8")))
+        except UnicodeDecodeError:
+            continue
+    return found
+
+
+def numbered_sections(document: Path) -> set[str]:
+    """The section numbers of a markdown document's headings ("2.1" for "### 2.1 ...")."""
+    return set(HEADING.findall(document.read_text(encoding="utf-8")))
+
+
+def test_cited_documents_and_sections_exist() -> None:
+    """Each ``docs/<name>.md`` cited exists, and each § on a line citing one document is a heading.
+
+    A line like "docs/clevertap-api.md §2.1 [O], §2.6 [U]" checks both numbers against that file.
+    """
+    problems: list[str] = []
+    for relative, text in text_files():
+        if relative.as_posix() in EXEMPT:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            cited = sorted(set(DOC_PATH.findall(line)))
+            problems.extend(
+                f"{relative}:{number}: {name} does not exist"
+                for name in cited
+                if not (ROOT / name).is_file()
+            )
+            if len(cited) != 1 or not (ROOT / cited[0]).is_file():
+                continue
+            sections = numbered_sections(ROOT / cited[0])
+            problems.extend(
+                f"{relative}:{number}: {cited[0]} has no §{section}"
+                for bounds in SECTION.findall(line)
+                for section in bounds
+                if section and section not in sections
+            )
+    assert problems == []
+
+
+def test_vendor_notes_are_cited_by_their_path() -> None:
+    """Vendor notes are cited as ``docs/<name>.md`` so a reader can open them."""
+    problems = [
+        f"{relative}:{number}: {line.strip()[:100]}"
+        for relative, text in text_files()
+        if relative.as_posix() not in EXEMPT
+        for number, line in enumerate(text.splitlines(), start=1)
+        if BARE_NOTE.search(line)
+    ]
+    assert problems == []
+
+
+def test_citation_rules_catch_what_they_should() -> None:
+    """The patterns read paths, single sections and ranges, and notice bare names."""
+    assert DOC_PATH.findall("(docs/clevertap-api.md §2.1-2.4)") == ["docs/clevertap-api.md"]
+    assert SECTION.findall("§2.1 [O], §1-4") == [("2.1", ""), ("1", "4")]
+    assert BARE_NOTE.search("see clevertap-api.md 4.4")
+    assert not BARE_NOTE.search("see docs/clevertap-api.md §4.4")
+    assert "2.1" in numbered_sections(ROOT / "docs" / "clevertap-api.md")
