@@ -147,3 +147,16 @@ def test_citation_rules_catch_what_they_should() -> None:
     assert BARE_NOTE.search("see clevertap-api.md 4.4")
     assert not BARE_NOTE.search("see docs/clevertap-api.md §4.4")
     assert "2.1" in numbered_sections(ROOT / "docs" / "clevertap-api.md")
+
+
+def test_no_sys_path_manipulation() -> None:
+    """Helpers are importable through pytest's ``pythonpath``, never by editing sys.path."""
+    pattern = re.compile(r"sys\.path\.(?:insert|append)\(")
+    problems = [
+        f"{relative}:{number}"
+        for relative, text in text_files()
+        if relative.suffix == ".py" and relative.as_posix() not in EXEMPT
+        for number, line in enumerate(text.splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert problems == []
