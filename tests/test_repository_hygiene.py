@@ -160,3 +160,28 @@ def test_no_sys_path_manipulation() -> None:
         if pattern.search(line)
     ]
     assert problems == []
+
+
+#: The packages users install; pytest and singer_sdk.testing are not among their dependencies.
+RUNTIME_PACKAGES = (
+    "clevertap-segment-common/clevertap_segment_common",
+    "clevertap-segment-sandbox/clevertap_segment_sandbox",
+    "tap-clevertap/tap_clevertap",
+    "target-segment/target_segment",
+    "target-clevertap/target_clevertap",
+)
+#: Loaded only by pytest itself (the sandbox's ``pytest11`` entry point), so it may import pytest.
+PYTEST_PLUGINS = {"clevertap-segment-sandbox/clevertap_segment_sandbox/pytest_plugin.py"}
+TEST_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:pytest\b|singer_sdk\.testing\b)", re.MULTILINE)
+
+
+def test_runtime_packages_do_not_import_test_tools() -> None:
+    """Test helpers live under tests/, so an installed plugin never needs pytest."""
+    problems = [
+        str(path.relative_to(ROOT))
+        for package in RUNTIME_PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path.relative_to(ROOT).as_posix() not in PYTEST_PLUGINS
+        and TEST_IMPORT.search(path.read_text(encoding="utf-8"))
+    ]
+    assert problems == []
