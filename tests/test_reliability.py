@@ -8,21 +8,16 @@ harness (100k+ records, five kills, Meltano) is `python -m bench.reliability`.
 from __future__ import annotations
 
 import base64
-import sys
 import typing as t
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `bench` is a folder of the project, not an installed package
-    sys.path.insert(0, str(ROOT))
-
-from bench.reliability import bad_input, crashes, faults, secret_scan  # noqa: E402
-from bench.reliability.environment import PASSCODE, WRITE_KEY, Workspace, start_sandbox  # noqa: E402
+from bench.reliability import bad_input, crashes, faults, secret_scan
+from bench.reliability.environment import PASSCODE, WRITE_KEY, Workspace, start_sandbox
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from bench.reliability.outcome import Outcome
 

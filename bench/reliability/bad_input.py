@@ -20,7 +20,12 @@ import typing as t
 from dataclasses import dataclass
 
 from bench.reliability import plugins, segment_archive
-from bench.reliability.environment import WRONG_PASSCODE, WRONG_WRITE_KEY, start_sandbox
+from bench.reliability.environment import (
+    WRONG_PASSCODE,
+    WRONG_WRITE_KEY,
+    repo_relative,
+    start_sandbox,
+)
 from bench.reliability.outcome import Outcome, summary_adds_up
 from bench.reliability.pipeline import run_chain
 
@@ -608,7 +613,7 @@ def must_fail_runs() -> list[MustFail]:
 def error_message(log: str) -> str:
     """The last lines of a failed run's log: where the message for the user is."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    return "\n".join(lines[-4:])
+    return repo_relative("\n".join(lines[-4:]))
 
 
 def run_must_fail(

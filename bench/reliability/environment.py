@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,18 @@ WRITE_KEY = "rel-writekey-5b8d1e77a0c4"
 WRONG_PASSCODE = "Wrong-Passcode-93be10c7aa"
 WRONG_WRITE_KEY = "wrong-writekey-e1c0ffee42"
 TIMEZONE = "Asia/Kolkata"
+_SITE_PACKAGES = re.compile(r"[^\s\"']*/site-packages/")
+
+
+def repo_relative(text: str) -> str:
+    """``text`` with this checkout's absolute paths made relative, so results files are portable.
+
+    Tracebacks in logs name files under the repository and the virtualenv; the results are
+    committed, and a machine's directory layout says nothing about the plugins.
+    """
+    return _SITE_PACKAGES.sub("site-packages/", text.replace(f"{ROOT}/", ""))
+
+
 TODAY = dt.date(2026, 11, 20)
 
 

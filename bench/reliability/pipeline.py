@@ -17,6 +17,8 @@ import time
 import typing as t
 from dataclasses import dataclass, field
 
+from bench.reliability.environment import repo_relative
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
@@ -45,7 +47,7 @@ class Attempt:
     def log_tail(self, index: int = -1, lines: int = 15) -> str:
         """The last lines one process wrote to stderr (the target's by default), uncoloured."""
         text = self.logs[index].read_text(errors="replace") if self.logs else ""
-        return ANSI.sub("", "\n".join(text.splitlines()[-lines:]))
+        return repo_relative(ANSI.sub("", "\n".join(text.splitlines()[-lines:])))
 
     def summary(self) -> dict[str, t.Any]:
         """JSON-friendly view for the results file (with the log tail of a run that failed)."""

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from delivery_testkit import Script, ScriptedServer
 
 

@@ -14,7 +14,7 @@ from clevertap_segment_common.delivery import (
     Verdict,
     parse_retry_after,
 )
-from clevertap_segment_common.testing import ReceivedRequest, ScriptedHTTPServer
+from scripted_http import ReceivedRequest, ScriptedHTTPServer
 
 if t.TYPE_CHECKING:
     import requests

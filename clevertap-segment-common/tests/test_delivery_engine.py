@@ -10,8 +10,8 @@ import tracemalloc
 import orjson
 import pytest
 from clevertap_segment_common.delivery import DeliveryEngine, DeliveryError, Item, parse_retry_after
-from clevertap_segment_common.testing import DROP
 from delivery_testkit import JsonTransport, RetryPolicy, make_items, run_engine
+from scripted_http import DROP
 
 
 def slow_ok(items: list[dict], attempt: int) -> tuple[int, dict, dict]:

@@ -1,7 +1,7 @@
 """The seeded account's vocabulary: event names, property names and types, colliding names.
 
 Fixed for every seed (tests can name them); only the data behind them depends on the seed.
-Shapes follow clevertap-api.md §2.3 and the live capture it cites: sentence-case, camelCase and
+Shapes follow docs/clevertap-api.md §2.3 and the live capture it cites: sentence-case, camelCase and
 snake_case names side by side, CleverTap's "CT ..." system properties, `Charged` with `Items`.
 """
 

@@ -1,4 +1,4 @@
-"""CleverTap's two-step export (clevertap-api.md §2.1-2.4): open a cursor, then page it.
+"""CleverTap's two-step export (docs/clevertap-api.md §2.1-2.4): open a cursor, then page it.
 
 Observed contract: the open answers {"cursor", "status"}; every data page answers
 {"next_cursor", "records", "status": "success"}; the end is {"status": "success"} alone.

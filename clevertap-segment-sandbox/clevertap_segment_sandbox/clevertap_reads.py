@@ -1,4 +1,4 @@
-"""CleverTap's other read endpoints (clevertap-api.md §3).
+"""CleverTap's other read endpoints (docs/clevertap-api.md §3).
 
 Profile by id, counts, trends, top, real-time counts, campaigns, campaign reports, message
 reports and the schema.

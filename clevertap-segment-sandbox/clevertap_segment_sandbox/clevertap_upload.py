@@ -1,4 +1,4 @@
-"""POST /1/upload (clevertap-api.md §4): per-record validation, HTTP 200 for per-record failures."""
+"""POST /1/upload (docs/clevertap-api.md §4): per-record validation, 200 for per-record failures."""
 
 from __future__ import annotations
 

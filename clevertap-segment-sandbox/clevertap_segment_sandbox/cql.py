@@ -1,4 +1,4 @@
-"""CleverTap query-language filters (clevertap-api.md §2.2), applied to seeded records.
+"""CleverTap query-language filters (docs/clevertap-api.md §2.2), applied to seeded records.
 
 Event, session and profile-field filters are emulated; the other parts of
 ``common_profile_properties`` (demographics, technographics) are refused rather than ignored, so a

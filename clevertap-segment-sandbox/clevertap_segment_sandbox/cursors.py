@@ -1,6 +1,6 @@
 """Stateless export cursors: the position travels inside a signed, opaque token.
 
-Like CleverTap's (clevertap-api.md §2.1, [O]) the token is long (about 1,900 characters),
+Like CleverTap's (docs/clevertap-api.md §2.1, [O]) the token is long (about 1,900 characters),
 base64 and then percent-encoded, so it arrives containing %2B, %2F and %3D and must be sent back
 verbatim. Nothing is stored per cursor, so the server never grows with the number of exports.
 """

@@ -14,7 +14,7 @@ DELIVERIES = ("one_time", "recurring", "action", "api")
 MESSAGE_TYPES = ("single", "ab")
 THEMES = ("Weekend Promo", "Payday Deal", "Welcome Series", "Cart Reminder", "Festive Drop")
 
-# How /1/targets/result.json answers for a campaign that has no report (clevertap-api.md §3.7,
+# How /1/targets/result.json answers for a campaign that has no report (docs/clevertap-api.md §3.7,
 # three forms observed live). Which status gets which form is the sandbox's choice.
 REPORT_FORMS = {
     "completed": "result",

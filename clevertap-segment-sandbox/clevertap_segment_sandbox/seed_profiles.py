@@ -33,7 +33,7 @@ DEVICES = (
 APP_VERSIONS = ("5.3.1", "5.3.0", "5.2.4", "5.4.0")
 ALWAYS_SUMMARISED = {event.name for event in ACTIVE_EVENTS + NOTIFICATION_EVENTS}
 
-# About one profile in five never logged in: empty identity (clevertap-api.md §2.3).
+# About one profile in five never logged in: empty identity (docs/clevertap-api.md §2.3).
 ANONYMOUS_SHARE = 0.2
 # Profiles matched only through a device lack a top-level objectId in profile exports (§2.4).
 NO_TOP_LEVEL_OBJECT_ID_SHARE = 0.1
@@ -181,7 +181,7 @@ class ProfileFactory:
         return orjson.dumps(body)
 
     def profile_record(self, index: int, flags: int = ALL_FLAGS) -> dict[str, Any]:
-        """A profiles-export / profile.json record (clevertap-api.md §2.4)."""
+        """A profiles-export / profile.json record (docs/clevertap-api.md §2.4)."""
         profile = self.profile(index)
         record: dict[str, Any] = {
             "identity": profile.identity,

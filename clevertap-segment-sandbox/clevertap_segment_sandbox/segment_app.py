@@ -1,4 +1,4 @@
-"""The Segment HTTP Tracking API emulator (segment-api.md §1).
+"""The Segment HTTP Tracking API emulator (docs/segment-api.md §1).
 
 200 {"success": true} for nearly everything; 400 only for invalid JSON, a message over 32 KB,
 a request over 500 KB or a missing/very short write key. Invalid messages are accepted and then

@@ -1,4 +1,4 @@
-"""Segment's ingest rules (segment-api.md §1.3-1.5): what is refused (400) or dropped (200)."""
+"""Segment's ingest rules (docs/segment-api.md §1.3-1.5): what is refused (400) or dropped (200)."""
 
 from __future__ import annotations
 

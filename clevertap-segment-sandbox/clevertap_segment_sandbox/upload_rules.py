@@ -1,4 +1,4 @@
-"""Per-record validation of CleverTap's /1/upload (clevertap-api.md §4.3-4.4).
+"""Per-record validation of CleverTap's /1/upload (docs/clevertap-api.md §4.3-4.4).
 
 Messages follow the observed texts ("Profile data is incorrect. Email is not valid.") and end
 with "Skipped record number : N", N being the 1-based position in `d`.

@@ -1,4 +1,4 @@
-"""CleverTap's per-account concurrency limits (clevertap-api.md §1.4 [D]): 3 and 15."""
+"""CleverTap's per-account concurrency limits (docs/clevertap-api.md §1.4 [D]): 3 and 15."""
 
 from __future__ import annotations
 

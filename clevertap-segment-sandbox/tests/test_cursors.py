@@ -1,4 +1,4 @@
-"""Cursor encoding and lifetime (clevertap-api.md §2.1 [O], §2.6 [U])."""
+"""Cursor encoding and lifetime (docs/clevertap-api.md §2.1 [O], §2.6 [U])."""
 
 from __future__ import annotations
 

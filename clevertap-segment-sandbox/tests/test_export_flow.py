@@ -1,4 +1,4 @@
-"""The export cursor contract exactly as captured live (clevertap-api.md §2.1 [O])."""
+"""The export cursor contract exactly as captured live (docs/clevertap-api.md §2.1 [O])."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Record shapes of the exports (clevertap-api.md §2.3 [O] and §2.4 [C])."""
+"""Record shapes of the exports (docs/clevertap-api.md §2.3 [O] and §2.4 [C])."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Any
 FIRST_DAY, YESTERDAY = 20261106, 20261119
 SLIM = "?app=false&events=false&profile=false"
 
-# Which snake_case implementations map each group to one key (segment-api.md §3.4 table).
+# Which snake_case implementations map each group to one key (docs/segment-api.md §3.4 table).
 EXPECTED_GROUPS = [
     ("profile", None, ["Industry Of Traits", "industry_of_traits"], "all"),
     ("profile", None, ["First Name", "first_name"], "all"),

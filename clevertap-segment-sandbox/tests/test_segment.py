@@ -1,4 +1,4 @@
-"""The Segment HTTP Tracking API emulator (segment-api.md §1)."""
+"""The Segment HTTP Tracking API emulator (docs/segment-api.md §1)."""
 
 from __future__ import annotations
 

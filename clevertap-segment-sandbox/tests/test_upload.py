@@ -1,4 +1,4 @@
-"""POST /1/upload (clevertap-api.md §4): per-record codes, statuses, dry run, merge, duplicates."""
+"""POST /1/upload (docs/clevertap-api.md §4): record codes, statuses, dry run, merge, duplicates."""
 
 from __future__ import annotations
 

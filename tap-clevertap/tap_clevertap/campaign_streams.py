@@ -1,7 +1,7 @@
 """The ``campaigns`` stream and its child ``campaign_reports``.
 
 CleverTap lists campaigns by scheduled start and is "only optimized for ranges of 31 days or
-less" (clevertap-api.md §3.6), so the list is swept in 31-day windows from ``start_date`` to
+less" (docs/clevertap-api.md §3.6), so the list is swept in 31-day windows from ``start_date`` to
 ``campaigns_horizon_days`` after today, every run (statuses change, so the whole list is read
 again; it costs one call per window). A report exists only once a campaign has completed;
 until then CleverTap answers in one of three ways (§3.7), and the campaign is remembered in

@@ -1,6 +1,6 @@
 """Trend periods (daily, weekly, monthly) and the keys CleverTap gives them.
 
-Keys as the sandbox answers them (the live response shape is not documented, clevertap-api.md
+Keys as the sandbox answers them (the live response shape is not documented, docs/clevertap-api.md
 §3.4): daily ``YYYYMMDD``, weekly ISO ``YYYYWW``, monthly ``YYYYMM``.
 """
 

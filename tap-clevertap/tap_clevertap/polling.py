@@ -1,7 +1,7 @@
 """CleverTap's asynchronous counts: POST a query, then poll ``?req_id=`` until it is not partial.
 
 Counts, profile counts and trends may answer ``{"status": "partial", "req_id": N}`` instead of the
-result (clevertap-api.md §3.2). The wait between polls starts at ``count_poll_interval`` and
+result (docs/clevertap-api.md §3.2). The wait between polls starts at ``count_poll_interval`` and
 doubles up to 30 s; the total wait is bounded by ``count_max_wait`` so a query that never
 finishes fails the run with a clear message instead of hanging it.
 """

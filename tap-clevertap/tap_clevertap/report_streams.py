@@ -1,6 +1,6 @@
 """The ``message_reports`` stream (POST /1/message/report.json), a full refresh on every run.
 
-Message numbers keep changing after the send date (clevertap-api.md §3.8), so the whole range
+Message numbers keep changing after the send date (docs/clevertap-api.md §3.8), so the whole range
 from ``start_date`` to yesterday (or ``end_date``) is read again each run: one call. With
 ``message_report_daily`` CleverTap splits each message by day (primary key message_id + date);
 otherwise one aggregate row per message (primary key message_id).

@@ -1,14 +1,8 @@
-"""Makes the test helpers importable (pytest runs in importlib mode) and serves RoutedAPI."""
+"""Serves RoutedAPI to the tap's tests (helpers are importable through pytest's pythonpath)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from routed_api import RoutedAPI
 
 

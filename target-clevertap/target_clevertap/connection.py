@@ -3,9 +3,9 @@
 ``GET /getSchema?type=events`` cannot create data, unlike an upload (``dryRun=1`` is not in
 CleverTap's documentation: if it were ignored, a "test" upload would be stored). CleverTap answers
 401 both for a wrong account id/passcode and for a right one sent to another region's host
-(clevertap-api.md 1.1), so on a 401 the check reads the schema at the other regions (CleverTap's
-own https hosts) and says which one accepts the credentials. A redirect is reported, never
-followed: following it would send the passcode to another address.
+(docs/clevertap-api.md §1.1), so on a 401 the check reads the schema at the other regions
+(CleverTap's own https hosts) and says which one accepts the credentials. A redirect is reported,
+never followed: following it would send the passcode to another address.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """CleverTap's ``POST /1/upload`` as a Transport of the shared delivery engine.
 
-How answers are read (clevertap-api.md 4.2-4.5): HTTP 200 carries ``status`` success/partial/fail
-and, per refused record, an ``unprocessed`` entry whose error text ends in "Skipped record number
-: N" (1-based position in the request). A request-level ``{"status":"fail","error":"Malformed
-request","code":400}`` (or HTTP 400/413) means the batch as a whole was refused: the engine
-bisects it. 429 and 5xx are retried; 401/403 stop the run with a message about credentials and
-region. Redirects are never followed: requests would resend the passcode to wherever ``Location``
-points (even plain http) and turn a 302'd POST into a body-less GET whose 200 looks like success; a
-3xx stops the run instead. Records CleverTap echoes in ``unprocessed[].record`` are never logged.
+How answers are read (docs/clevertap-api.md §4.2-4.5): HTTP 200 carries ``status``
+success/partial/fail and, per refused record, an ``unprocessed`` entry whose error text ends in
+"Skipped record number : N" (1-based position in the request). A request-level
+``{"status":"fail","error":"Malformed request","code":400}`` (or HTTP 400/413) means the batch as a
+whole was refused: the engine bisects it. 429 and 5xx are retried; 401/403 stop the run with a
+message about credentials and region. Redirects are never followed: requests would resend the
+passcode to wherever ``Location`` points (even plain http) and turn a 302'd POST into a body-less
+GET whose 200 looks like success; a 3xx stops the run instead. Records CleverTap echoes in
+``unprocessed[].record`` are never logged.
 """
 
 from __future__ import annotations

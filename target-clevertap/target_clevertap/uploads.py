@@ -68,8 +68,8 @@ STANDARD_PROFILE_KEYS = frozenset(
     }
 )  # fmt: skip
 #: CleverTap system events an upload may not raise (513), compared case-insensitively. The full
-#: list is not published: these are the system events CleverTap exports (segment-api.md 4), the
-#: SDK lifecycle and identity events, and the AB-experiment events.
+#: list is not published: these are the system events CleverTap exports (docs/segment-api.md §4),
+#: the SDK lifecycle and identity events, and the AB-experiment events.
 RESTRICTED_EVENTS = (
     "App Launched", "App Installed", "App Uninstalled", "App Version Changed",
     "Notification Sent", "Notification Viewed", "Notification Clicked", "Notification Replied",

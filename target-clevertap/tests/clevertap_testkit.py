@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from clevertap_segment_common.property_names import PropertyNameNormalizer
 from clevertap_segment_common.singer_target import RecordRejectedError
-from clevertap_segment_common.testing import ReceivedRequest, ScriptedHTTPServer
+from scripted_http import ReceivedRequest, ScriptedHTTPServer
 from target_clevertap.presets import StreamContext, mapping_for
 from target_clevertap.target import TargetCleverTap
 from target_clevertap.uploads import DroppedField, UploadBuilder, UploadRules

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from clevertap_segment_common.testing import ScriptedHTTPServer
 from clevertap_testkit import config_for, run_target, segment_messages, singer_text
+from scripted_http import ScriptedHTTPServer
 from target_clevertap.connection import ConnectionCheckError, check_connection
 
 TARGET = str(Path(sys.executable).parent / "target-clevertap")

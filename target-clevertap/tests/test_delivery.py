@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from clevertap_segment_common.delivery import DeliveryError
-from clevertap_segment_common.testing import ScriptedHTTPServer
 from clevertap_testkit import (
     ScriptedCleverTap,
     answer,
@@ -24,6 +23,7 @@ from clevertap_testkit import (
     singer_text,
     state,
 )
+from scripted_http import ScriptedHTTPServer
 from singer_sdk.exceptions import ConfigValidationError
 from target_clevertap.schema_reader import SchemaUnreadable
 from target_clevertap.target import TargetCleverTap

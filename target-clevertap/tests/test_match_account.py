@@ -12,8 +12,8 @@ import typing as t
 import pytest
 import requests
 from clevertap_segment_common.property_names import NormalizationStats
-from clevertap_segment_common.testing import ScriptedHTTPServer
 from clevertap_testkit import record, run_target, schema
+from scripted_http import ScriptedHTTPServer
 from target_clevertap.name_matcher import AccountNameMatcher
 from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 from clevertap_segment_common.delivery import DeliveryError
-from clevertap_segment_common.testing import ScriptedHTTPServer
 from clevertap_testkit import ScriptedCleverTap, answer, record, run_target, schema, singer_text
 from clevertap_testkit import state as state_message
+from scripted_http import ScriptedHTTPServer
 from target_clevertap.connection import ConnectionCheckError, check_connection
 from target_clevertap.schema_reader import SchemaUnreadable
 from target_clevertap.target import TargetCleverTap

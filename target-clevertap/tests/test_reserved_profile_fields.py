@@ -1,7 +1,7 @@
 """DOB and the MSG-* subscription flags: sent only in the form CleverTap reads as a date / boolean.
 
-clevertap-api.md 4.4: the subscription flags are booleans (no text form is documented, so none is
-accepted), and a date is ``$D_<epoch seconds>`` - any other DOB would be stored as plain text.
+docs/clevertap-api.md §4.4: the subscription flags are booleans (no text form is documented, so none
+is accepted), and a date is ``$D_<epoch seconds>`` - any other DOB would be stored as plain text.
 """
 
 from __future__ import annotations

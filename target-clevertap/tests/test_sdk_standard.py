@@ -1,4 +1,4 @@
-"""The singer-sdk standard target tests that apply (clevertap_segment_common.target_test_suite), run
+"""The singer-sdk standard target tests that apply (tests/sdk_target_suite.py), run
 against the sandbox; a record missing its key property: test_record_missing_its_key_is_rejected."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 import typing as t
 
 import pytest
-from clevertap_segment_common.target_test_suite import APPLICABLE_TARGET_TESTS
 from clevertap_testkit import run_target
+from sdk_target_suite import APPLICABLE_TARGET_TESTS
 from singer_sdk.testing import SuiteConfig, get_target_test_class, target_test_streams
 from target_clevertap.target import TargetCleverTap
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from segment_testkit import WRITE_KEY, ScriptedSegment
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 # (batch of messages, attempt number for that batch) -> (HTTP status, response headers)
 Script = t.Callable[[list[dict[str, t.Any]], int], tuple[int, dict[str, str]]]

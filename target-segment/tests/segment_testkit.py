@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from clevertap_segment_common.testing import ReceivedRequest, ScriptedHTTPServer
+from scripted_http import ReceivedRequest, ScriptedHTTPServer
 from target_segment.target import TargetSegment
 
 WRITE_KEY = "sandbox-write-key"  # the sandbox's default key

@@ -14,7 +14,7 @@ import typing as t
 
 import click
 import pytest
-from clevertap_segment_common.testing import ScriptedHTTPServer
+from scripted_http import ScriptedHTTPServer
 from segment_testkit import STRING, record, run_cli, schema, state
 from target_segment.target import TargetSegment
 

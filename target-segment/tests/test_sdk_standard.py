@@ -1,4 +1,4 @@
-"""The singer-sdk standard target tests that apply (clevertap_segment_common.target_test_suite), run
+"""The singer-sdk standard target tests that apply (tests/sdk_target_suite.py), run
 against the sandbox; a record missing its key property is covered by test_local_validation."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from clevertap_segment_common.target_test_suite import APPLICABLE_TARGET_TESTS
+from sdk_target_suite import APPLICABLE_TARGET_TESTS
 from segment_testkit import run_target
 from singer_sdk.testing import TargetTestRunner, get_target_test_class
 from singer_sdk.testing.target_tests import TargetEncodedStringData

@@ -2,7 +2,7 @@
 
 Why: CleverTap gives these keys meaning (validation, identity, subscriptions, the Charged event), so
 snake-casing them ("Customer Type" -> "customer_type") would silently turn a system field into a
-custom property. Source: the shared vendor notes, clevertap-api.md sections 4.1 and 4.4:
+custom property. Source: docs/clevertap-api.md §4.1 and §4.4:
 - standard profile fields (several validated by CleverTap, error codes 514-520): Name, Email, Phone,
   Gender, DOB, Photo, Identity, Employed, Education, Married, Age, Customer Type, and the
   lower-case ``identity`` that links an identity to a profile addressed by objectId (RudderStack's

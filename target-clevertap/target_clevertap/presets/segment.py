@@ -1,8 +1,8 @@
 """Segment-spec messages (a Segment archive or warehouse) as CleverTap uploads.
 
-Follows Segment's CleverTap destination (segment-api.md 3.6) and RudderStack's for what Segment
-does not document: identify -> profile with the six special traits renamed; track -> event, with
-Order Completed -> Charged; page/screen -> "Web Page Viewed"/"App Screen Viewed" with the page
+Follows Segment's CleverTap destination (docs/segment-api.md §3.6) and RudderStack's for what
+Segment does not document: identify -> profile with the six special traits renamed; track -> event,
+with Order Completed -> Charged; page/screen -> "Web Page Viewed"/"App Screen Viewed" with the page
 name in the ``name`` property; alias -> the old identity's profile gains ``identity`` = userId.
 A message whose ``integrations`` keep it from CleverTap is skipped, as Segment would not have sent
 it, and text values are trimmed by default, as in CleverTap's example of what the destination
