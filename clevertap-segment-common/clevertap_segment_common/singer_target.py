@@ -24,8 +24,9 @@ SDK internals used here, and only here (singer-sdk 0.54 has no public hook for t
   ``Sink._remove_sdc_metadata_from_record``, as its path does.
 * ``Target._handle_termination`` (SIGTERM/SIGINT) is replaced: the SDK drains and emits STATE
   and exits 0, but a batch the interrupted main thread was handing to a lane is in no sink then,
-  so that STATE could pass records never sent. Ours lets the batches already queued finish, emits
-  no STATE and exits 128 + the signal number; a re-run resumes from the last STATE.
+  so that STATE could pass records never sent. Ours unwinds the main thread (raising where it
+  was, so the locks it held are released), then in ``invoke`` lets the batches already queued
+  finish, emits no STATE and exits 128 + the signal number; a re-run resumes from the last STATE.
 * ``Target._write_state_message`` emits nothing in ``dry_run``: nothing was stored, so a bookmark
   must not move.
 """
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import abc
 import gc
+import signal
 import sys
 import threading
 import time
@@ -132,6 +134,14 @@ class RunSummary:
         """Count a record read; only the reader thread writes ``received``, so no lock."""
         received = self.received
         received[stream] = received.get(stream, 0) + 1
+
+
+class _Terminated(BaseException):
+    """A termination signal, raised where the main thread was so that it releases its locks."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class DeliveryTarget(Target):
@@ -377,8 +387,18 @@ class DeliveryTarget(Target):
         super()._write_state_message(state)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """Stop on SIGTERM/SIGINT without emitting STATE (see the module docstring)."""
+        """Unwind the main thread first (see ``stop_after_signal``): it may hold a lock."""
         _ = frame
+        raise _Terminated(signum)
+
+    def stop_after_signal(self, signum: int) -> t.NoReturn:
+        """Let the queued uploads finish, emit no STATE, exit 128 + signum (module docstring).
+
+        Runs after the interrupted main thread has unwound: waiting inside the signal handler
+        deadlocked when the main thread held a lock (journal, engine, rejects) that a finishing
+        upload needed. A second signal stops at once.
+        """
+        signal.signal(signum, signal.SIG_DFL)
         self.logger.warning(
             "Received signal %d: letting the uploads already queued finish, then stopping "
             "without emitting STATE. Re-run to resume from the last STATE.",
@@ -467,13 +487,17 @@ class DeliveryTarget(Target):
             parse_env_config=config.parse_env if config is not None else False,
         )
         if not test:
-            target.before_listen()
-            # One short-lived process: what is alive now (modules, the SDK, settings) stays until
-            # exit, so the cyclic GC need not scan it again, and records are freed by reference
-            # counting; collecting less often cut GC time from 5-8 to about 1 us per record.
-            gc.freeze()
-            gc.set_threshold(10_000, 10, 10)
-            target.listen(file_input)
+            try:
+                target.before_listen()
+                # One short-lived process: what is alive now (modules, the SDK, settings) stays
+                # until exit, so the cyclic GC need not scan it again, and records are freed by
+                # reference counting; collecting less often cut GC time from 5-8 to about 1 us
+                # per record.
+                gc.freeze()
+                gc.set_threshold(10_000, 10, 10)
+                target.listen(file_input)
+            except _Terminated as stop:
+                target.stop_after_signal(stop.signum)
             return
         try:
             message = target.check_connection()

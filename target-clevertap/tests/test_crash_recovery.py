@@ -77,7 +77,12 @@ def _kill_mid_run(
         assert time.monotonic() < deadline
         time.sleep(0.01)
     os.kill(victim.pid, signum)
-    return victim.wait(timeout=60)
+    try:
+        return victim.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        victim.kill()
+        victim.wait()
+        raise
 
 
 def _stored_count(process) -> int:
