@@ -33,13 +33,11 @@ def _interpreter(version: str) -> str:
     """A python<version> from PATH or pyenv; fails under CI, skips elsewhere, when missing."""
     if sys.version_info[:2] == tuple(int(part) for part in version.split(".")):
         return sys.executable
-    found = shutil.which(f"python{version}")
-    if found is None:
-        pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-        matches = sorted(
-            glob.glob(str(pyenv_root / "versions" / f"{version}.*" / "bin" / "python3"))
-        )
-        found = matches[-1] if matches else None
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    matches = sorted(glob.glob(str(pyenv_root / "versions" / f"{version}.*" / "bin" / "python3")))
+    found = matches[-1] if matches else shutil.which(f"python{version}")
+    if found is not None and "shims" in Path(found).parts:
+        found = None  # a pyenv shim runs only the versions pyenv has selected
     if found is None:
         message = f"Python {version} not found on PATH or under pyenv (pyenv install {version})"
         if os.environ.get("CI"):
@@ -110,7 +108,8 @@ def test_plugins_install_from_a_git_url_and_run(
             f"{plugin}: shared package not in its own venv: {where}"
         )
     converted = _run(
-        [str(bins["target-clevertap"] / "property-names"), "normalize", "Industry Of Traits"]
+        [str(bins["target-clevertap"] / "property-names"), "normalize"],
+        input="Industry Of Traits\n",
     ).stdout
     assert "industry_of_traits" in converted
 
