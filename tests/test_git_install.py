@@ -109,7 +109,7 @@ def test_plugins_install_from_a_git_url_and_run(
         )
     converted = _run(
         [str(bins["target-clevertap"] / "property-names"), "normalize"],
-        input="Industry Of Traits\n",
+        input='"Industry Of Traits"\n',
     ).stdout
     assert "industry_of_traits" in converted
 
