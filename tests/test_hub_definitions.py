@@ -1,0 +1,133 @@
+"""plugins/: the Hub-format definitions agree with each plugin's `--about`, in a user's project.
+
+A fresh `meltano init` project outside the repository adds the three plugins with
+`meltano add --from-ref`; what Meltano then knows (`meltano config print`, where
+`meltano config set` puts a secret) is compared with what each plugin says about itself.
+This project's own meltano.yml declares the same setting names, kinds and sensitivity.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+import yaml
+from tap_clevertap.tap import TapCleverTap
+from target_clevertap.target import TargetCleverTap
+from target_segment.target import TargetSegment
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGINS = {
+    "tap-clevertap": "extractors",
+    "target-segment": "loaders",
+    "target-clevertap": "loaders",
+}
+#: The settings each plugin declares itself (the SDK adds its built-in ones in --about).
+OWN = {
+    "tap-clevertap": TapCleverTap.config_jsonschema["properties"],
+    "target-segment": TargetSegment.config_jsonschema["properties"],
+    "target-clevertap": TargetCleverTap.config_jsonschema["properties"],
+}
+MELTANO = str(Path(sys.executable).parent / "meltano")
+SINGULAR = {"extractors": "extractor", "loaders": "loader"}
+
+
+def about(plugin: str) -> dict[str, t.Any]:
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / plugin), "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return t.cast("dict[str, t.Any]", json.loads(done.stdout))
+
+
+def path(plugin: str) -> Path:
+    return ROOT / "plugins" / PLUGINS[plugin] / f"{plugin}--clevertap-segment.yml"
+
+
+def definition_kinds(plugin: str) -> dict[str, str]:
+    definition = yaml.safe_load(path(plugin).read_text())
+    return {s["name"]: s["kind"] for s in definition["settings"]}
+
+
+def _meltano(project: Path, *args: str) -> str:
+    done = subprocess.run(
+        [MELTANO, *args], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"meltano {' '.join(args)}:\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def user_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    parent = tmp_path_factory.mktemp("own")
+    _meltano(parent, "init", "project", "--no_usage_stats")
+    project = parent / "project"
+    for plugin, plugin_type in PLUGINS.items():
+        _meltano(
+            project,
+            "add",
+            "--no-install",
+            "--from-ref",
+            str(path(plugin)),
+            SINGULAR[plugin_type],
+            plugin,
+        )
+    return project
+
+
+def test_definition_files_are_current() -> None:
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "scripts/plugin_definitions.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("plugin", list(PLUGINS))
+def test_meltano_knows_every_setting_as_the_plugin_declares_it(
+    plugin: str, user_project: Path
+) -> None:
+    declared = about(plugin)["settings"]["properties"]
+    project = yaml.safe_load((user_project / "meltano.yml").read_text())
+    (entry,) = [p for p in project["plugins"][PLUGINS[plugin]] if p["name"] == plugin]
+    known = {s["name"]: s for s in entry["settings"]}
+    assert list(known) == list(declared)
+    kinds = definition_kinds(plugin)
+    for name, schema in declared.items():
+        assert known[name]["kind"] == kinds[name], name
+        assert known[name].get("sensitive", False) == bool(schema.get("secret")), name
+        assert known[name].get("value") == schema.get("default"), name
+        if "enum" in schema:
+            assert [o["value"] for o in known[name]["options"]] == schema["enum"], name
+
+    printed = json.loads(_meltano(user_project, "config", "print", plugin, "--format", "json"))
+    defaults = {n: s["default"] for n, s in declared.items() if "default" in s}
+    assert {n: printed[n] for n in defaults if n in printed} == defaults
+    assert set(defaults) <= set(printed)
+
+    secret = next(n for n, s in declared.items() if s.get("secret"))
+    _meltano(user_project, "config", "set", plugin, secret, f"value-of-{plugin}")
+    assert f"value-of-{plugin}" in (user_project / ".env").read_text()
+    assert f"value-of-{plugin}" not in (user_project / "meltano.yml").read_text()
+
+
+@pytest.mark.parametrize("plugin", list(PLUGINS))
+def test_this_projects_meltano_yml_declares_the_same_settings(plugin: str) -> None:
+    declared = about(plugin)["settings"]["properties"]
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (entry,) = [p for p in project["plugins"][PLUGINS[plugin]] if p["name"] == plugin]
+    ours: dict[str, dict[str, t.Any]] = {s["name"]: s for s in entry["settings"]}
+    assert set(OWN[plugin]) <= set(ours) <= set(declared)
+    kinds = definition_kinds(plugin)
+    for name, setting in ours.items():
+        assert setting.get("kind", "string") == kinds[name], name
+        assert setting.get("sensitive", False) == bool(declared[name].get("secret")), name
