@@ -10,71 +10,48 @@ Under CI a missing interpreter fails the test instead of skipping it.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
-import subprocess
-import sys
 import typing as t
-from pathlib import Path
 
 import pytest
+from install_support import PLUGINS, clone_checkout, interpreter, run, uv
 from segment_testkit import WRITE_KEY
 from tap_clevertap_testkit import LAST_DAY, tap_config
 
-ROOT = Path(__file__).resolve().parents[1]
-PLUGINS = ("tap-clevertap", "target-segment", "target-clevertap")
-#: (Python version, installer): pip is what Meltano's virtualenv backend runs, uv its default.
-CASES = [("3.11", "pip"), ("3.12", "uv"), ("3.13", "uv"), ("3.13", "pip")]
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
-
-def _interpreter(version: str) -> str:
-    """A python<version> from PATH or pyenv; fails under CI, skips elsewhere, when missing."""
-    if sys.version_info[:2] == tuple(int(part) for part in version.split(".")):
-        return sys.executable
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    matches = sorted(glob.glob(str(pyenv_root / "versions" / f"{version}.*" / "bin" / "python3")))
-    found = matches[-1] if matches else shutil.which(f"python{version}")
-    if found is not None and "shims" in Path(found).parts:
-        found = None  # a pyenv shim runs only the versions pyenv has selected
-    if found is None:
-        message = f"Python {version} not found on PATH or under pyenv (pyenv install {version})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
-
-
-def _uv() -> str:
-    return shutil.which("uv") or str(ROOT / ".bootstrap" / "bin" / "uv")
-
-
-def _run(command: list[str], **kwargs: t.Any) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
-    assert done.returncode == 0, f"{command[:4]} exited {done.returncode}:\n{done.stderr[-3000:]}"
-    return done
+#: (Python version, installer): pip is what Meltano's virtualenv backend runs, uv its default,
+#: uv-tool what the README suggests for plain Singer use. Python 3.11 with pip and with uv is what
+#: tests/test_user_project.py installs through Meltano's two backends.
+CASES = [("3.12", "uv-tool"), ("3.13", "uv"), ("3.13", "pip")]
 
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("clone") / "repository"
-    _run(["git", "clone", "--quiet", "--no-local", str(ROOT), str(target)])
-    return target
+    return clone_checkout(tmp_path_factory.mktemp("clone"))
 
 
 def _install(python: str, installer: str, plugin: str, url: str, venv: Path) -> Path:
     """A fresh environment holding only `plugin` (and what its wheel depends on)."""
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    if installer == "uv-tool":  # `uv tool install`: the tool's venv and its commands' links
+        env |= {"UV_TOOL_DIR": str(venv / "tools"), "UV_TOOL_BIN_DIR": str(venv / "bin")}
+        run([uv(), "tool", "install", "--quiet", "--python", python, url], env=env)
+        commands = ["property-names", plugin] if plugin == "target-clevertap" else [plugin]
+        for command in commands:  # what the user runs: the links uv puts on their PATH
+            assert (venv / "bin" / command).resolve().parent == venv / "tools" / plugin / "bin"
+        return venv / "tools" / plugin / "bin"
     if installer == "uv":
-        _run([_uv(), "venv", "--quiet", "--python", python, str(venv)], env=env)
-        _run(
-            [_uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), url],
+        run([uv(), "venv", "--quiet", "--python", python, str(venv)], env=env)
+        run(
+            [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), url],
             env=env,
         )
     else:
-        _run([python, "-m", "venv", str(venv)])
-        _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", url])
+        run([python, "-m", "venv", str(venv)])
+        run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", url])
     return venv / "bin"
 
 
@@ -87,7 +64,7 @@ def test_plugins_install_from_a_git_url_and_run(
     sandbox_client: t.Any,
     tmp_path: Path,
 ) -> None:
-    python = _interpreter(version)
+    python = interpreter(version)
     bins = {
         plugin: _install(
             python,
@@ -99,15 +76,15 @@ def test_plugins_install_from_a_git_url_and_run(
         for plugin in PLUGINS
     }
     for plugin, bin_dir in bins.items():
-        about = json.loads(_run([str(bin_dir / plugin), "--about", "--format", "json"]).stdout)
+        about = json.loads(run([str(bin_dir / plugin), "--about", "--format", "json"]).stdout)
         assert about["name"] == plugin
         probe = "import sys, clevertap_segment_common as c; print(sys.version_info[:2], c.__file__)"
-        where = _run([str(bin_dir / "python"), "-c", probe]).stdout
+        where = run([str(bin_dir / "python"), "-c", probe]).stdout
         assert where.startswith(f"({version.replace('.', ', ')})"), where
         assert str(bin_dir.parent) in where, (
             f"{plugin}: shared package not in its own venv: {where}"
         )
-    converted = _run(
+    converted = run(
         [str(bins["target-clevertap"] / "property-names"), "normalize"],
         input='"Industry Of Traits"\n',
     ).stdout
@@ -123,7 +100,7 @@ def test_plugins_install_from_a_git_url_and_run(
     }
     (tmp_path / "tap.json").write_text(json.dumps(tap))
     (tmp_path / "target.json").write_text(json.dumps(target))
-    catalog = _run(
+    catalog = run(
         [
             str(bins["tap-clevertap"] / "tap-clevertap"),
             "--config",
@@ -137,7 +114,7 @@ def test_plugins_install_from_a_git_url_and_run(
             if item["breadcrumb"] == []:
                 item["metadata"]["selected"] = entry["tap_stream_id"] == "events"
     (tmp_path / "catalog.json").write_text(json.dumps(selected))
-    extracted = _run(
+    extracted = run(
         [
             str(bins["tap-clevertap"] / "tap-clevertap"),
             "--config",
@@ -148,7 +125,7 @@ def test_plugins_install_from_a_git_url_and_run(
     ).stdout
     records = sum(json.loads(line)["type"] == "RECORD" for line in extracted.splitlines())
     assert records == len(sandbox_client.seed_event_records("Charged", LAST_DAY, LAST_DAY)) > 0
-    _run(
+    run(
         [str(bins["target-segment"] / "target-segment"), "--config", str(tmp_path / "target.json")],
         input=extracted,
     )
