@@ -410,16 +410,23 @@ class DeliveryTarget(Target):
             self.logger.warning("Uploads still in flight at exit: their outcome is unknown.")
         raise SystemExit(128 + signum)
 
+    def release(self) -> None:
+        """Stop the upload lanes (batches already queued finish first), close the rejects file.
+
+        Idempotent; subclasses close their own stores after calling this.
+        """
+        if self._engine is not None:
+            self._engine.close()
+        if self._rejects is not None:
+            self._rejects.close()
+
     def process_endofpipe(self) -> None:
-        """Drain (the SDK emits the final STATE after our checkpoint), then report."""
+        """Drain (the SDK emits the final STATE after our checkpoint), report, then release."""
         try:
             super().process_endofpipe()
+            self.write_summary()
         finally:
-            if self._engine is not None:
-                self._engine.close()
-            if self._rejects is not None:
-                self._rejects.close()
-        self.write_summary()
+            self.release()
 
     def summary_dict(self) -> dict[str, t.Any]:
         """Every counter of the run in one JSON-serializable mapping."""

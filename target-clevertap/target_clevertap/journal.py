@@ -156,6 +156,9 @@ class DeliveryJournal:
         self.stats = JournalStats()
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # A run that fails never reaches close(): the connection still closes when the journal
+        # is collected (Python 3.13 warns about a connection left open).
+        self._close_db = weakref.finalize(self, self._db.close)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
@@ -325,5 +328,5 @@ class DeliveryJournal:
             if not self._release_lock.alive:
                 return
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.close()
+            self._close_db()
             self._release_lock()

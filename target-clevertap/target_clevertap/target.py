@@ -349,10 +349,8 @@ class TargetCleverTap(DeliveryTarget):
             self.account_names.flush_renamed()
         return super().summary_dict()
 
-    def process_endofpipe(self) -> None:
-        """Drain and report, then close the journal."""
-        try:
-            super().process_endofpipe()
-        finally:
-            if self._journal is not None:
-                self._journal.close()
+    def release(self) -> None:
+        """Then close the journal: the upload lanes record outcomes in it until they stop."""
+        super().release()
+        if self._journal is not None:
+            self._journal.close()

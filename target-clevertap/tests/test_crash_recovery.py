@@ -7,6 +7,7 @@ measured (in-flight records, how many of those CleverTap had stored) for the REA
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -90,7 +91,7 @@ def _stored_count(process) -> int:
 
 
 def _journal_counts(path: str) -> tuple[int, int]:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         rows = dict(
             db.execute(
                 "SELECT s.state, count(*) FROM uploads u JOIN sends s ON s.id = u.send "

@@ -61,7 +61,8 @@ def test_entries_are_bounded_by_age_and_count(tmp_path) -> None:
         sends.append(journal.mark_pending([bytes([n]) * 16]))
         journal.mark_delivered([sends[-1]], 1)
     journal.close()
-    with sqlite3.connect(path) as db:  # two sends from last week, the rest spread over today
+    # two sends from last week, the rest spread over today
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         for n, send in enumerate(sends):
             age = 8 * 86400 if n < 2 else (6 - n) * 60
             db.execute("UPDATE sends SET at = ? WHERE id = ?", (time.time() - age, send))
@@ -180,7 +181,7 @@ def test_one_run_at_a_time_per_journal(tmp_path) -> None:
 
 def test_journal_uses_wal(tmp_path) -> None:
     DeliveryJournal(tmp_path / "j.sqlite", max_entries=10, max_age_days=1).close()
-    with sqlite3.connect(tmp_path / "j.sqlite") as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / "j.sqlite")) as db, db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
@@ -244,7 +245,7 @@ def test_refused_records_are_forgotten_and_sent_again_later(config, sandbox_clie
 
 
 def _pretend_last_run_died_mid_upload(path: str) -> None:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("UPDATE sends SET state = 0, run = run - 1")
 
 
