@@ -93,11 +93,22 @@ def _in_project_group(nodeid: str) -> bool:
     return nodeid.split("::", 1)[0].rsplit("/", 1)[-1] in MELTANO_PROJECT_MODULES
 
 
+# Modules whose tests each build fresh environments (minutes per test): started right after the
+# project group, so that the shorter tests fill in around them instead of waiting at the end.
+LONG_MODULES = frozenset({"test_python_versions.py", "test_user_project.py", "test_git_install.py"})
+
+
+def _start_order(nodeid: str) -> int:
+    if _in_project_group(nodeid):
+        return 0
+    return 1 if nodeid.split("::", 1)[0].rsplit("/", 1)[-1] in LONG_MODULES else 2
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that installs into this project is in the group; the group's tests come first.
 
     First, so that under pytest-xdist the longest unit of work starts at once while the other
-    worker takes the package tests.
+    worker takes the long install tests, then the package tests.
     """
     stray = [
         item.nodeid
@@ -108,7 +119,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if stray:
         msg = f"add the modules of {stray} to MELTANO_PROJECT_MODULES in tests/conftest.py"
         raise pytest.UsageError(msg)
-    items.sort(key=lambda item: not _in_project_group(item.nodeid))
+    items.sort(key=lambda item: _start_order(item.nodeid))
 
 
 @pytest.hookimpl(optionalhook=True)
