@@ -3,12 +3,14 @@
 A fresh `meltano init` project outside the repository adds the three plugins with
 `meltano add --from-ref`; what Meltano then knows (`meltano config print`, where
 `meltano config set` puts a secret) is compared with what each plugin says about itself.
-This project's own meltano.yml declares the same setting names, kinds and sensitivity.
+This project's own meltano.yml declares the same settings (scripts/plugin_definitions.py
+writes them).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import typing as t
@@ -74,6 +76,21 @@ def _meltano(project: Path, *args: str) -> str:
     return done.stdout
 
 
+def config_list(project: Path, plugin: str) -> dict[str, tuple[str, str, str]]:
+    """`meltano config list <plugin> --all`: name -> (env var, value, "label: description")."""
+    listed: dict[str, tuple[str, str, str]] = {}
+    name = ""
+    for line in _meltano(project, "config", "list", plugin, "--all").splitlines():
+        head = re.fullmatch(r"(\w+) \[env: (\w+)\] current value: (.*)", line)
+        if head:
+            name = head[1]
+            listed[name] = (head[2], head[3], "")
+        elif line.startswith("\t") and name:
+            env_var, value, described = listed[name]
+            listed[name] = (env_var, value, (described + "\n" + line[1:]).strip())
+    return listed
+
+
 @pytest.fixture(scope="module")
 def user_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     parent = tmp_path_factory.mktemp("own")
@@ -125,6 +142,15 @@ def test_meltano_knows_every_setting_as_the_plugin_declares_it(
     assert {n: printed[n] for n in defaults if n in printed} == defaults
     assert set(defaults) <= set(printed)
 
+    listed = config_list(user_project, plugin)
+    assert set(listed) == set(declared)
+    labels = {s["name"]: s["label"] for s in entry["settings"]}
+    for name, schema in declared.items():
+        env_var, value, described = listed[name]
+        assert env_var == f"{plugin.upper().replace('-', '_')}_{name.upper()}", name
+        assert described == f"{labels[name]}: {schema.get('description', '')}".rstrip(": "), name
+        assert value == f"{schema.get('default')!r} (default)", name
+
     secret = next(n for n, s in declared.items() if s.get("secret"))
     _meltano(user_project, "config", "set", plugin, secret, f"value-of-{plugin}")
     assert f"value-of-{plugin}" in (user_project / ".env").read_text()
@@ -133,12 +159,17 @@ def test_meltano_knows_every_setting_as_the_plugin_declares_it(
 
 @pytest.mark.parametrize("plugin", list(PLUGINS))
 def test_this_projects_meltano_yml_declares_the_same_settings(plugin: str) -> None:
-    declared = about(plugin)["settings"]["properties"]
+    """The same settings as the definition, defaults left to the plugin, and every own one."""
+    declared = about(plugin)["settings"]
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     (entry,) = [p for p in project["plugins"][PLUGINS[plugin]] if p["name"] == plugin]
-    ours: dict[str, dict[str, t.Any]] = {s["name"]: s for s in entry["settings"]}
-    assert own_settings(plugin) <= set(ours) <= set(declared)
-    kinds = definition_kinds(plugin)
-    for name, setting in ours.items():
-        assert setting.get("kind", "string") == kinds[name], name
-        assert setting.get("sensitive", False) == bool(declared[name].get("secret")), name
+    definition = yaml.safe_load(path(plugin).read_text())
+    assert entry["settings"] == [
+        {k: v for k, v in s.items() if k != "value"} for s in definition["settings"]
+    ]
+    assert entry["settings_group_validation"] == [declared.get("required", [])]
+    ours = {s["name"]: s for s in entry["settings"]}
+    assert own_settings(plugin) <= set(ours)
+    for name, schema in declared["properties"].items():
+        assert ours[name].get("sensitive", False) == bool(schema.get("secret")), name
+        assert ours[name]["description"] == schema.get("description"), name
