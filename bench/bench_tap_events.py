@@ -20,10 +20,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 import requests
+
+if TYPE_CHECKING:
+    from singer_sdk import Stream
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "tap_events.json"
@@ -135,7 +138,7 @@ def _tap_record_path(variant: str, page: bytes, count: int) -> Any:
     import zoneinfo
 
     import orjson
-    from singer_sdk import Stream
+    from clevertap_segment_common.sdk_compat import with_sdk_record_path
     from singer_sdk.singerlib.encoding import SimpleSingerWriter
     from tap_clevertap.records import build_event
     from tap_clevertap.schemas import event_schema
@@ -152,11 +155,7 @@ def _tap_record_path(variant: str, page: bytes, count: int) -> Any:
                     done += 1
                     yield build_event(raw, "X", tz)
 
-    class SdkDefault(Replay):
-        _generate_record_messages = Stream._generate_record_messages
-        _increment_stream_state = Stream._increment_stream_state
-
-    stream_class = Replay if variant == "tap" else SdkDefault
+    stream_class = Replay if variant == "tap" else with_sdk_record_path(Replay)
 
     class Bench(TapCleverTap):
         def __init__(self, **kwargs: Any) -> None:

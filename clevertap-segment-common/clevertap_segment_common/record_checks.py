@@ -18,9 +18,10 @@ from decimal import Decimal
 import fastjsonschema
 import jsonschema
 from singer_sdk.exceptions import InvalidJSONSchema, InvalidRecord
-from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
+
+from clevertap_segment_common.sdk_compat import get_datelike_property_type
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable

@@ -6,29 +6,25 @@ handed over so far is confirmed or rejected. So STATE is never ahead of delivery
 overlap with reading. Sinks never report themselves full: the engine applies backpressure instead,
 and the SDK drains (and emits STATE) every ``state_interval_seconds`` and at the end of input.
 
-SDK internals used here, and only here (singer-sdk 0.54 has no public hook for them):
+The SDK's private hooks are reached only through clevertap_segment_common.sdk_compat:
 
-* ``Target._process_record_message`` is overridden with a direct path for streams without stream
-  maps or flattening, which is what almost every run has. It does the SDK's per-record steps that
-  apply (metadata columns removed, validation, date parsing, key-property check, tallies) and skips
-  the ones that cannot apply there (a copy of the record, the identity transform, an empty context,
-  a DEBUG log line per record). The record-count metric and the record-age check (which drains
-  and emits STATE) run at most every second instead of per record. Streams with stream maps or
-  flattening go through the SDK's own method unchanged.
-* ``Sink._parse_timestamps_in_record`` is overridden to parse only the fields the schema types as
-  date-like (listed once per stream), and to turn a value that does not parse into a rejection:
-  the SDK raises, which stops the whole run on one bad record.
-* ``Target._MAX_RECORD_AGE_IN_MINUTES`` is set per instance from ``state_interval_seconds``: it is
-  how often the SDK drains and emits STATE while input keeps coming (5 minutes by default).
-* The direct path calls the SDK's own ``Target._handle_max_record_age`` and
-  ``Sink._remove_sdc_metadata_from_record``, as its path does.
-* ``Target._handle_termination`` (SIGTERM/SIGINT) is replaced: the SDK drains and emits STATE
-  and exits 0, but a batch the interrupted main thread was handing to a lane is in no sink then,
-  so that STATE could pass records never sent. Ours unwinds the main thread (raising where it
-  was, so the locks it held are released), then in ``invoke`` lets the batches already queued
-  finish, emits no STATE and exits 128 + the signal number; a re-run resumes from the last STATE.
-* ``Target._write_state_message`` emits nothing in ``dry_run``: nothing was stored, so a bookmark
-  must not move.
+* ``take_record`` gives plain streams (no stream maps, no flattening: what almost every run has)
+  a direct path to their sink. It does the SDK's per-record steps that apply (metadata columns
+  removed, validation, date parsing, key-property check, tallies) and skips the ones that cannot
+  apply there (a copy of the record, the identity transform, an empty context, a DEBUG log line
+  per record). The record-count metric and the record-age check (which drains and emits STATE)
+  run at most every second instead of per record. Other streams take the SDK's own path.
+* ``parse_dates`` parses only the fields the schema types as date-like (listed once per stream)
+  and turns a value that does not parse into a rejection: the SDK raises, which stops the whole
+  run on one bad record.
+* ``set_drain_interval`` sets how often the SDK drains and emits STATE while input keeps coming
+  (``state_interval_seconds``; the SDK's constant is 5 minutes).
+* ``on_signal`` (SIGTERM/SIGINT): the SDK drains and emits STATE and exits 0, but a batch the
+  interrupted main thread was handing to a lane is in no sink then, so that STATE could pass
+  records never sent. Ours unwinds the main thread (raising where it was, so the locks it held
+  are released), then in ``invoke`` lets the batches already queued finish, emits no STATE and
+  exits 128 + the signal number; a re-run resumes from the last STATE.
+* ``state_allowed`` is false in ``dry_run``: nothing was stored, so a bookmark must not move.
 """
 
 from __future__ import annotations
@@ -45,10 +41,8 @@ from pathlib import Path
 
 import click
 import orjson
-from singer_sdk import Target
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.mapper import SameRecordTransform
-from singer_sdk.sinks import BatchSink
 
 from clevertap_segment_common.delivery import (
     DeliveryEngine,
@@ -65,18 +59,17 @@ from clevertap_segment_common.record_checks import (
 )
 from clevertap_segment_common.redaction import SecretScrubber, install_log_scrubbing
 from clevertap_segment_common.rejected_records import RejectedRecordsWriter
+from clevertap_segment_common.sdk_compat import HookedBatchSink, HookedTarget
 from clevertap_segment_common.singer_reader import TolerantSingerReader
 from clevertap_segment_common.target_settings import common_setting_errors
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
-    from types import FrameType
 
-    from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
-    from singer_sdk.plugin_base import _ConfigInput
     from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
     from clevertap_segment_common.delivery import Transport
+    from clevertap_segment_common.sdk_compat import ConfigInput
     from clevertap_segment_common.target_settings import DeliveryLimits
 
 MELTANO_TEST_STREAM = "meltano_test_stream"
@@ -144,7 +137,7 @@ class _Terminated(BaseException):
         self.signum = signum
 
 
-class DeliveryTarget(Target):
+class DeliveryTarget(HookedTarget):
     """Base of our HTTP targets: owns the engine, the rejects output and the summary."""
 
     message_reader_class = TolerantSingerReader
@@ -163,19 +156,19 @@ class DeliveryTarget(Target):
             errors = [self.scrubber.scrub(error) for error in self.setting_errors()]
             if errors:
                 raise ConfigValidationError(" ".join(errors), errors=errors)
-        # See the module docstring: how often the SDK drains and emits STATE mid-run.
-        self._MAX_RECORD_AGE_IN_MINUTES = float(self.config["state_interval_seconds"]) / 60
+        interval = float(self.config["state_interval_seconds"])
+        self.set_drain_interval(interval)
         self.summary = RunSummary()
         self._engine: DeliveryEngine | None = None
         self._rejects: RejectedRecordsWriter | None = None
         self._checkpoint_lock = threading.Lock()
-        self._fail_on_reject = self.config.get("on_rejected", "continue") == "fail"
+        self._fail_on_reject = self.config["on_rejected"] == "fail"
         self._reject_error: str | None = None
         self._direct_sinks: dict[str, DeliverySink] = {}
         # Sinks only wait for the one engine when drained: draining them in parallel (the SDK's
         # default, through joblib) buys nothing.
         self.max_parallelism = 1
-        self._housekeeping_every = min(1.0, self._MAX_RECORD_AGE_IN_MINUTES * 6)  # 1/10th
+        self._housekeeping_every = min(1.0, interval / 10)
         self._next_housekeeping = time.monotonic()
         self.normalizer = self.build_normalizer()
         if isinstance(self.message_reader, TolerantSingerReader):
@@ -201,10 +194,10 @@ class DeliveryTarget(Target):
     def build_normalizer(self) -> PropertyNameNormalizer:
         """The property-name normalizer every sink shares, from the settings."""
         return PropertyNameNormalizer(
-            strategy=self.config.get("property_names", "none"),
-            normalize_nested=bool(self.config.get("normalize_nested_keys", False)),
-            trim_values=bool(self.config.get("trim_values", False)),
-            collision_policy=self.config.get("collision_policy", "error"),
+            strategy=self.config["property_names"],
+            normalize_nested=bool(self.config["normalize_nested_keys"]),
+            trim_values=bool(self.config.get("trim_values")),
+            collision_policy=self.config["collision_policy"],
         )
 
     def before_listen(self) -> None:
@@ -233,10 +226,8 @@ class DeliveryTarget(Target):
 
     # -- reading: the direct path for plain streams (see the module docstring) ------------------
 
-    def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
-        """Register the stream as the SDK does, then decide whether it takes the direct path."""
-        super()._process_schema_message(message_dict)
-        stream = message_dict["stream"]
+    def after_schema(self, stream: str) -> None:
+        """Decide whether the stream takes the direct path."""
         self._direct_sinks.pop(stream, None)
         maps = self.mapper.stream_maps.get(stream) or []
         if (
@@ -249,24 +240,24 @@ class DeliveryTarget(Target):
             if isinstance(sink, DeliverySink):
                 self._direct_sinks[stream] = sink
 
-    def _process_record_message(self, message_dict: dict[str, t.Any]) -> None:
+    def take_record(self, message: dict[str, t.Any]) -> bool:
         """One RECORD: straight to its sink for plain streams, else through the SDK."""
-        stream = message_dict.get("stream")
-        record = message_dict.get("record")
+        stream = message.get("stream")
+        record = message.get("record")
         sink = self._direct_sinks.get(stream) if stream.__class__ is str else None
         if sink is None or record.__class__ is not dict:
-            super()._process_record_message(message_dict)
-            return
+            return False
         sink.receive(t.cast("dict[str, t.Any]", record))
         if time.monotonic() >= self._next_housekeeping:
             self._housekeeping()
+        return True
 
     def _housekeeping(self) -> None:
         """Per-record bookkeeping of the SDK, done at most every second on the direct path."""
         for sink in self._direct_sinks.values():
             sink.report_record_count()
         self._next_housekeeping = time.monotonic() + self._housekeeping_every
-        self._handle_max_record_age()
+        self.drain_if_due()
 
     # -- delivery ------------------------------------------------------------------------------
 
@@ -293,8 +284,8 @@ class DeliveryTarget(Target):
                 before_send=self.before_send,
                 on_unsent=self.on_unsent,
                 unsafe_to_resend=self.unsafe_to_resend,
-                retry=RetryPolicy(max_retries=int(self.config.get("max_retries", 10))),
-                timeout=float(self.config.get("request_timeout", 60)),
+                retry=RetryPolicy(max_retries=int(self.config["max_retries"])),
+                timeout=float(self.config["request_timeout"]),
                 logger=self.logger,
             )
         return self._engine
@@ -379,16 +370,15 @@ class DeliveryTarget(Target):
 
     # -- end of run ----------------------------------------------------------------------------
 
-    def _write_state_message(self, state: dict[str, t.Any]) -> None:
-        """Emit STATE, except in a dry run (see the module docstring)."""
+    def state_allowed(self) -> bool:
+        """No STATE in a dry run (see the module docstring)."""
         if self.config.get("dry_run"):
             self.logger.info("dry_run: STATE not emitted (nothing was stored)")
-            return
-        super()._write_state_message(state)
+            return False
+        return True
 
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+    def on_signal(self, signum: int) -> None:
         """Unwind the main thread first (see ``stop_after_signal``): it may hold a lock."""
-        _ = frame
         raise _Terminated(signum)
 
     def stop_after_signal(self, signum: int) -> t.NoReturn:
@@ -405,7 +395,7 @@ class DeliveryTarget(Target):
             signum,
         )
         if self._engine is not None and not self._engine.settle_queued(
-            timeout=2 * float(self.config.get("request_timeout", 60))
+            timeout=2 * float(self.config["request_timeout"])
         ):
             self.logger.warning("Uploads still in flight at exit: their outcome is unknown.")
         raise SystemExit(128 + signum)
@@ -434,7 +424,7 @@ class DeliveryTarget(Target):
         summary = self.summary
         return {
             "target": self.name,
-            "dry_run": bool(self.config.get("dry_run", False)),
+            "dry_run": bool(self.config["dry_run"]),
             "received": sum(summary.received.values()),
             "received_by_stream": dict(summary.received),
             "delivered": int(delivery.get("delivered", 0)),
@@ -479,7 +469,7 @@ class DeliveryTarget(Target):
         *,
         about: bool = False,
         about_format: str | None = None,
-        config: _ConfigInput | None = None,
+        config: ConfigInput | None = None,
         file_input: t.IO[str] | None = None,
         test: bool = False,
     ) -> None:
@@ -515,7 +505,7 @@ class DeliveryTarget(Target):
         click.echo(message)
 
 
-class DeliverySink(BatchSink):
+class DeliverySink(HookedBatchSink):
     """Maps each record to one API item (or a rejection) and hands it to the target's engine."""
 
     _record_validator: BaseJSONSchemaValidator | None = None  # set by get_validator
@@ -578,14 +568,8 @@ class DeliverySink(BatchSink):
         if self._invalid is None:
             self._invalid = message
 
-    def _parse_timestamps_in_record(
-        self,
-        record: dict[str, t.Any],
-        schema: dict[str, t.Any],
-        treatment: DatetimeErrorTreatmentEnum,
-    ) -> None:
+    def parse_dates(self, record: dict[str, t.Any]) -> None:
         """Parse the schema's date-like fields; one that does not parse rejects the record."""
-        _ = schema, treatment  # always this sink's schema; a bad value is rejected, not repaired
         if self._dates is not None:
             self._dates.parse(record, self.mark_invalid)
         if self._warn_undeclared and not self._declared.issuperset(record):
@@ -621,7 +605,7 @@ class DeliverySink(BatchSink):
     def receive(self, record: dict[str, t.Any]) -> None:
         """The SDK's per-record steps for a plain stream (see the module docstring)."""
         if not _SDC_COLUMNS.isdisjoint(record):
-            self._remove_sdc_metadata_from_record(record)
+            self.remove_sdc_metadata(record)
         if self._record_validator is not None:
             self._record_validator.validate(record)
         if self._dates is not None:

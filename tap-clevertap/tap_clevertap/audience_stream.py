@@ -184,8 +184,7 @@ class AudienceMembersStream(PipelinedStream[AudienceJob]):
         state["generation"] = generation.seq
         state["generation_id"] = generation.gen_id
         state["window_to"] = generation.window_to
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        self.write_state()
 
     # -- the sweeps (worker threads) ------------------------------------------------------------
 

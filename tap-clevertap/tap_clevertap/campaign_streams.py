@@ -265,5 +265,4 @@ class CampaignReportsStream(CleverTapStream):
         """Called by campaigns after a complete sweep: settle what can no longer change."""
         cutoff = today - dt.timedelta(days=self.clevertap.settings.campaign_report_refresh_days)
         self.book.sweep_complete(start, cutoff)
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        self.write_state()

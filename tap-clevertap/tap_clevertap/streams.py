@@ -8,9 +8,7 @@ import typing as t
 from dataclasses import dataclass
 
 import orjson
-from singer_sdk import Stream
-from singer_sdk import singerlib as singer
-from singer_sdk.helpers._typing import conform_record_data_types
+from clevertap_segment_common.sdk_compat import HookedStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_clevertap.errors import InvalidEventError, UnexportableEventError
@@ -68,7 +66,7 @@ def _drain(records: list[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
         yield records.pop()
 
 
-class CleverTapStream(Stream):
+class CleverTapStream(HookedStream):
     """Shared record path: day bookmarks written by the stream, cheap property selection."""
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
@@ -85,20 +83,6 @@ class CleverTapStream(Stream):
         return True
 
     # -- state ------------------------------------------------------------------------
-
-    def _increment_stream_state(
-        self,
-        latest_record: types.Record,
-        *,
-        context: types.Context | None = None,
-    ) -> None:
-        """Records never move the bookmark; only a fully completed day does (see checkpoint).
-
-        Private SDK hook, overridden on purpose: the SDK advances the bookmark to each record's
-        replication-key value as it is emitted, which would claim a day before all of its pages
-        were read (or, unsorted, keep progress markers that are thrown away on interruption).
-        Covered by tests/test_state.py.
-        """
 
     def bookmark(self, context: types.Context | None) -> dt.date | None:
         """The last fully completed day recorded in the incoming state for this context."""
@@ -122,8 +106,7 @@ class CleverTapStream(Stream):
         if current is None or day > current:
             state["replication_key"] = self.replication_key
             state["replication_key_value"] = day.isoformat()
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        self.write_state()
 
     def window(self, bookmark: dt.date | None, lookback: int) -> tuple[dt.date, dt.date]:
         """First and last day to read.
@@ -147,38 +130,17 @@ class CleverTapStream(Stream):
 
     # -- record output ----------------------------------------------------------------
 
-    def _generate_record_messages(
-        self, record: types.Record
-    ) -> t.Generator[singer.RecordMessage, None, None]:
-        """The SDK's record path, with property selection applied by SelectionPruner.
+    def prune_record(self, record: dict[str, t.Any]) -> None:
+        """Deselected properties, by a walk over the schema's breadcrumbs only.
 
-        Private SDK hook, overridden on purpose: the SDK's ``pop_deselected_record_properties``
-        walks every key of every nested dict and looks each breadcrumb up in the selection
-        mask; for CleverTap's free-form ``profile.events`` / ``profileData`` that is hundreds of
-        lookups per record and most of the tap's CPU. Only schema-declared breadcrumbs can be
-        deselected, so the pruner walks just those. Everything else (type conformance, stream
-        maps, flattening, RECORD messages) is the SDK's own code. Covered by
-        tests/test_selection.py.
+        The SDK's walk looks every key of every nested dict up in the selection mask; for
+        CleverTap's free-form ``profile.events`` / ``profileData`` that is hundreds of lookups
+        per record and most of the tap's CPU, while only schema-declared breadcrumbs can be
+        deselected. Covered by tests/test_selection.py.
         """
         if self._pruner is None:
             self._pruner = SelectionPruner(self.mask)
         self._pruner.prune(record)
-        record = conform_record_data_types(
-            stream_name=self.name,
-            record=record,
-            schema=self.effective_schema,
-            level=self.TYPE_CONFORMANCE_LEVEL,
-            logger=self.logger,
-        )
-        for stream_map in self.stream_maps:
-            mapped_record = stream_map.transform(record)
-            if mapped_record is not None:
-                yield singer.RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped_record,
-                    version=self._stream_version,
-                    time_extracted=dt.datetime.now(dt.UTC),
-                )
 
 
 class PipelinedStream(CleverTapStream, t.Generic[J]):

@@ -7,7 +7,7 @@ import threading
 import typing as t
 from functools import cached_property
 
-from singer_sdk import Tap
+from clevertap_segment_common.sdk_compat import HookedTap
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_clevertap.audience_stream import AudienceMembersStream
@@ -37,7 +37,6 @@ from tap_clevertap.writer import OrjsonSingerWriter
 
 if t.TYPE_CHECKING:
     import datetime as dt
-    from types import FrameType
 
     import click
     from singer_sdk.streams import Stream
@@ -66,7 +65,7 @@ def _stream_order(name: str) -> int:
     return STREAM_ORDER.index(name) if name in STREAM_ORDER else len(STREAM_ORDER)
 
 
-class TapCleverTap(Tap):
+class TapCleverTap(HookedTap):
     """Singer tap for CleverTap: events, profiles, campaigns, reports, counts and schema."""
 
     name = "tap-clevertap"
@@ -191,7 +190,7 @@ class TapCleverTap(Tap):
         """Every stream; events and profiles typed from /getSchema when enabled and possible."""
         event_props: dict[str, t.Any] = {}
         profile_props: dict[str, t.Any] = {}
-        if self._can_call_api() and self.config.get("type_properties_from_schema", True):
+        if self._can_call_api() and self.config["type_properties_from_schema"]:
             schema = self.account_schema()
             event_props, profile_props = schema.event_properties, schema.profile_properties
         return [
@@ -252,12 +251,8 @@ class TapCleverTap(Tap):
         tap.run_connection_test()
         ctx.exit()
 
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """On SIGTERM/SIGINT write the state (completed days only) and exit non-zero.
-
-        Private SDK hook, overridden on purpose: the SDK exits with status 0 after a signal,
-        which would report an interrupted extraction as a success.
-        """
+    def on_signal(self, signum: int) -> None:
+        """On SIGTERM/SIGINT write the state (completed days only) and exit non-zero."""
         try:
             self.state_writer.write_state(self.state)
             sys.stdout.flush()

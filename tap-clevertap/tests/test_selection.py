@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from singer_sdk.helpers._catalog import set_catalog_stream_selected
+from clevertap_segment_common.sdk_compat import set_catalog_stream_selected
 from singer_sdk.singerlib import Catalog
 from tap_clevertap.tap import TapCleverTap
 from tap_clevertap_testkit import run_tap, tap_config

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import random
 
-from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from clevertap_segment_common.sdk_compat import pop_deselected_record_properties
 from singer_sdk.singerlib import MetadataMapping
 from tap_clevertap.schemas import event_schema
 from tap_clevertap.selection import SelectionPruner
