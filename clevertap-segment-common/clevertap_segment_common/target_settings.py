@@ -158,7 +158,7 @@ def common_setting_errors(config: t.Mapping[str, t.Any], limits: DeliveryLimits)
             f"batch_size_rows must be 1-{limits.max_batch_rows}, got {rows}"
             f"{limits.batch_rows_reason}."
         )
-    interval = config.get("state_interval_seconds", DEFAULT_STATE_INTERVAL_SECONDS)
+    interval = config["state_interval_seconds"]
     if float(interval) <= 0:
         errors.append(f"state_interval_seconds must be positive, got {interval}.")
     return errors

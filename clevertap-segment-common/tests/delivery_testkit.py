@@ -12,8 +12,8 @@ from clevertap_segment_common.delivery import (
     Rejection,
     RetryPolicy,
     Verdict,
-    parse_retry_after,
 )
+from clevertap_segment_common.http import parse_retry_after
 from scripted_http import ReceivedRequest, ScriptedHTTPServer
 
 if t.TYPE_CHECKING:

@@ -9,7 +9,8 @@ import tracemalloc
 
 import orjson
 import pytest
-from clevertap_segment_common.delivery import DeliveryEngine, DeliveryError, Item, parse_retry_after
+from clevertap_segment_common.delivery import DeliveryEngine, DeliveryError, Item
+from clevertap_segment_common.http import parse_retry_after
 from delivery_testkit import JsonTransport, RetryPolicy, make_items, run_engine
 from scripted_http import DROP
 

@@ -21,6 +21,8 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 import requests
+from clevertap_segment_common.endpoints import redirect_summary
+from clevertap_segment_common.http import NETWORK_ERRORS, ThreadSessions, parse_retry_after
 
 from tap_clevertap import __version__
 from tap_clevertap.errors import (
@@ -44,14 +46,8 @@ if t.TYPE_CHECKING:
 
 logger = logging.getLogger("tap-clevertap.client")
 
-_TRANSIENT_EXCEPTIONS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-    ConnectionResetError,
-)
 _CURSOR_ERROR_HINTS = ("incorrect usage", "cursor", "cursor_invalidated")
+#: CleverTap asks for waits of minutes on export limits; waits up to 10 minutes are honoured.
 _MAX_RETRY_AFTER = 600.0
 _SUCCESS = frozenset({"success"})
 
@@ -97,7 +93,7 @@ class CleverTapClient:
         """Bind settings and the tap-wide limiter; sessions are per thread."""
         self.settings = settings
         self.limiter = limiter
-        self._local = threading.local()
+        self._sessions = ThreadSessions(settings.base_url)
         self._clock_lock = threading.Lock()
         self._server_clock: tuple[dt.datetime, float] | None = None
         self._headers = {
@@ -289,7 +285,7 @@ class CleverTapClient:
                 raise Cancelled
             try:
                 response = self._send(method, url, body)
-            except _TRANSIENT_EXCEPTIONS as exc:
+            except NETWORK_ERRORS as exc:
                 transient += 1
                 if transient > limit:
                     host = urlsplit(url).hostname
@@ -304,6 +300,13 @@ class CleverTapClient:
 
             status = response.status_code
             content = response.content
+            if 300 <= status < 400:
+                msg = (
+                    f"{what}: {redirect_summary(response)}. Redirects are not followed: they "
+                    "would send the passcode to another address. Set region (or api_url) to the "
+                    "address of your CleverTap dashboard's region."
+                )
+                raise CleverTapEndpointError(msg)
             if not_ready is not None and status >= 400:
                 reason = not_ready(status, _json(content) or {})
                 if reason:
@@ -316,7 +319,9 @@ class CleverTapClient:
                         f"attempts: {_text(content)}"
                     )
                     raise CleverTapError(msg)
-                retry_after = _retry_after(response.headers.get("Retry-After"))
+                retry_after = parse_retry_after(
+                    response.headers.get("Retry-After"), cap=_MAX_RETRY_AFTER
+                )
                 self._wait(what, f"HTTP {status}", transient, limit, retry_after, stop)
                 continue
             if status == 202:
@@ -351,7 +356,7 @@ class CleverTapClient:
             raise _classify(what, status, code, error, content, cursor_page=cursor_page)
 
     def _send(self, method: str, url: str, body: dict[str, t.Any] | None) -> requests.Response:
-        session = self._session()
+        session = self._sessions.get()
         headers = dict(self._headers)
         data = None
         if body is not None:
@@ -363,7 +368,9 @@ class CleverTapClient:
         # requests re-quotes URLs; the cursor must reach CleverTap byte for byte.
         prepared.url = url
         with self.limiter:
-            response = session.send(prepared, timeout=self.settings.request_timeout)
+            response = session.send(
+                prepared, timeout=self.settings.request_timeout, allow_redirects=False
+            )
             _ = response.content  # read the body while holding the slot
         self._note_server_clock(response.headers.get("Date"))
         return response
@@ -388,13 +395,6 @@ class CleverTapClient:
         with self._clock_lock:
             self._server_clock = (server_time, time.monotonic())
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            self._local.session = session
-        return session
-
     def _in_progress(self, what: str, attempts: int, stop: threading.Event | None) -> int:
         attempts += 1
         limit = self.settings.in_progress_retries
@@ -417,7 +417,7 @@ class CleverTapClient:
         stop: threading.Event | None,
     ) -> None:
         if retry_after is not None:
-            wait = min(retry_after, _MAX_RETRY_AFTER)
+            wait = retry_after
         else:
             base = self.settings.retry_initial_wait * 2 ** (attempt - 1)
             wait = min(base, self.settings.retry_max_wait) * random.uniform(0.75, 1.0)
@@ -507,22 +507,6 @@ def _text(content: bytes, limit: int = 300) -> str:
 
 def _brief(doc: dict[str, t.Any]) -> str:
     return _text(orjson.dumps({k: v for k, v in doc.items() if k != "records"}))
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _day(day: dt.date) -> str:

@@ -121,14 +121,14 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "batch_size",
-        th.IntegerType,
+        th.IntegerType(minimum=BUCKETS, maximum=MAX_BATCH_SIZE, multiple_of=BUCKETS),
         default=4991,
         description="Records per export page: at most 5000 and a multiple of 23 "
         "(CleverTap spreads data over 23 buckets).",
     ),
     th.Property(
         "lookback_days",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=366),
         default=2,
         description="Completed days re-read before the bookmarks of events, event_counts, "
         "profile_counts and trends on every run, to catch late-arriving events. Re-read "
@@ -136,13 +136,13 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "profile_lookback_days",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=366),
         default=0,
         description="Completed days re-swept before the profiles bookmark on every run.",
     ),
     th.Property(
         "profile_window_days",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=3660),
         default=30,
         description="Days per profiles sweep window; the profiles bookmark advances after "
         "each window.",
@@ -156,7 +156,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_concurrency",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=MAX_EXPORT_CONCURRENCY),
         default=3,
         description="Partitions (events, count days, trend windows) fetched in parallel "
         "(1-3). Never more than 3 CleverTap calls are in flight across the whole tap, "
@@ -164,7 +164,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "campaigns_horizon_days",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=3660),
         default=365,
         description="How far after today the campaigns sweep reaches. CleverTap lists "
         "campaigns by scheduled start, so campaigns scheduled in the future are included "
@@ -172,7 +172,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "campaign_report_refresh_days",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=3660),
         default=30,
         description="Reports of campaigns scheduled less than this many days before today "
         "are read on every run (their numbers still change); an older campaign's report is "
@@ -203,14 +203,14 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "count_poll_interval",
-        th.NumberType,
+        th.NumberType(exclusive_minimum=0),
         default=2.0,
         description="First wait in seconds before polling an asynchronous count (req_id); "
         "doubles per poll up to 30 s.",
     ),
     th.Property(
         "count_max_wait",
-        th.NumberType,
+        th.NumberType(exclusive_minimum=0),
         default=600.0,
         description="Longest wait in seconds for one asynchronous count to finish before "
         "the run fails with an error naming the query.",
@@ -251,40 +251,40 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "request_timeout",
-        th.NumberType,
+        th.NumberType(exclusive_minimum=0),
         default=300,
         description="Seconds to wait for one HTTP response.",
     ),
     th.Property(
         "max_retries",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=100),
         default=8,
         description="Retries of one call on 429, 5xx, timeouts and connection errors.",
     ),
     th.Property(
         "in_progress_retries",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=1000),
         default=12,
         description="Retries of one cursor page while CleverTap answers 'Request still in "
         "progress' (code 2) or HTTP 202.",
     ),
     th.Property(
         "max_cursor_restarts",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=100),
         default=3,
         description="Times one day's export is re-opened after its cursor expires "
         "('Incorrect Usage', code 3) before the run fails.",
     ),
     th.Property(
         "retry_initial_wait",
-        th.NumberType,
+        th.NumberType(exclusive_minimum=0),
         default=1.0,
         description="First backoff wait in seconds; doubles per retry up to retry_max_wait. "
         "A Retry-After header, when present, wins.",
     ),
     th.Property(
         "retry_max_wait",
-        th.NumberType,
+        th.NumberType(exclusive_minimum=0),
         default=60.0,
         description="Cap of one backoff wait in seconds.",
     ),
@@ -349,34 +349,32 @@ class Settings:
             end_date=end,
             event_names=_names(config, "event_names"),
             profile_events=_names(config, "profile_events"),
-            batch_size=_batch_size(config.get("batch_size", 4991)),
-            lookback_days=_int_between(config, "lookback_days", 2, 0, 366),
-            profile_lookback_days=_int_between(config, "profile_lookback_days", 0, 0, 366),
-            profile_window_days=_int_between(config, "profile_window_days", 30, 1, 3660),
-            include_today=bool(config.get("include_today", False)),
-            max_concurrency=_int_between(
-                config, "max_concurrency", MAX_EXPORT_CONCURRENCY, 1, MAX_EXPORT_CONCURRENCY
-            ),
-            skip_unexportable_events=bool(config.get("skip_unexportable_events", True)),
-            request_timeout=_positive(config, "request_timeout", 300.0),
-            max_retries=_int_between(config, "max_retries", 8, 0, 100),
-            in_progress_retries=_int_between(config, "in_progress_retries", 12, 0, 1000),
-            max_cursor_restarts=_int_between(config, "max_cursor_restarts", 3, 0, 100),
-            retry_initial_wait=_positive(config, "retry_initial_wait", 1.0),
-            retry_max_wait=_positive(config, "retry_max_wait", 60.0),
+            batch_size=_batch_size(_value(config, "batch_size")),
+            lookback_days=_int_between(config, "lookback_days"),
+            profile_lookback_days=_int_between(config, "profile_lookback_days"),
+            profile_window_days=_int_between(config, "profile_window_days"),
+            include_today=bool(_value(config, "include_today")),
+            max_concurrency=_int_between(config, "max_concurrency"),
+            skip_unexportable_events=bool(_value(config, "skip_unexportable_events")),
+            request_timeout=_positive(config, "request_timeout"),
+            max_retries=_int_between(config, "max_retries"),
+            in_progress_retries=_int_between(config, "in_progress_retries"),
+            max_cursor_restarts=_int_between(config, "max_cursor_restarts"),
+            retry_initial_wait=_positive(config, "retry_initial_wait"),
+            retry_max_wait=_positive(config, "retry_max_wait"),
             export_params=_export_params(config),
-            campaigns_horizon_days=_int_between(config, "campaigns_horizon_days", 365, 0, 3660),
-            campaign_report_refresh_days=_int_between(
-                config, "campaign_report_refresh_days", 30, 0, 3660
-            ),
-            message_report_daily=bool(config.get("message_report_daily", False)),
+            campaigns_horizon_days=_int_between(config, "campaigns_horizon_days"),
+            campaign_report_refresh_days=_int_between(config, "campaign_report_refresh_days"),
+            message_report_daily=bool(_value(config, "message_report_daily")),
             count_events=_names(config, "count_events"),
             trend_type=_trend_type(config.get("trend_type")),
-            count_poll_interval=_positive(config, "count_poll_interval", 2.0),
-            count_max_wait=_positive(config, "count_max_wait", 600.0),
+            count_poll_interval=_positive(config, "count_poll_interval"),
+            count_max_wait=_positive(config, "count_max_wait"),
             audiences=parse_audiences(config.get("audiences")),
-            audience_store_path=str(config.get("audience_store_path") or DEFAULT_AUDIENCE_STORE),
-            audience_unchanged_members=bool(config.get("audience_unchanged_members", False)),
+            audience_store_path=str(
+                config.get("audience_store_path") or _default("audience_store_path")
+            ),
+            audience_unchanged_members=bool(_value(config, "audience_unchanged_members")),
         )
 
 
@@ -434,25 +432,36 @@ def _trend_type(value: t.Any) -> str:
     return str(value)
 
 
-def _int_between(config: t.Mapping[str, t.Any], key: str, default: int, low: int, high: int) -> int:
-    value = config.get(key, default)
-    if value is None:
-        value = default
+def _schema(key: str) -> dict[str, t.Any]:
+    return t.cast("dict[str, t.Any]", CONFIG_SCHEMA["properties"][key])
+
+
+def _default(key: str) -> t.Any:
+    """A setting's default: the schema's, the one place defaults are written."""
+    return _schema(key).get("default")
+
+
+def _value(config: t.Mapping[str, t.Any], key: str) -> t.Any:
+    value = config.get(key)
+    return _default(key) if value is None else value
+
+
+def _int_between(config: t.Mapping[str, t.Any], key: str) -> int:
+    value, schema = _value(config, key), _schema(key)
+    low, high = schema["minimum"], schema["maximum"]
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         msg = f"Setting '{key}' is {value!r}; it must be an integer from {low} to {high}."
         raise SettingsError(msg)
     return value
 
 
-def _positive(config: t.Mapping[str, t.Any], key: str, default: float) -> float:
-    value = config.get(key, default)
-    if value is None:
-        value = default
+def _positive(config: t.Mapping[str, t.Any], key: str) -> float:
+    value = _value(config, key)
     # Config files are read with floats as Decimal.
     if (
         not isinstance(value, int | float | decimal.Decimal)
         or isinstance(value, bool)
-        or value <= 0
+        or value <= _schema(key)["exclusiveMinimum"]
     ):
         msg = f"Setting '{key}' is {value!r}; it must be a positive number of seconds."
         raise SettingsError(msg)
@@ -462,10 +471,10 @@ def _positive(config: t.Mapping[str, t.Any], key: str, default: float) -> float:
 def _export_params(config: t.Mapping[str, t.Any]) -> tuple[tuple[str, str], ...]:
     """Query flags that differ from CleverTap's defaults (events=true, profile=true, app=false)."""
     params: list[tuple[str, str]] = []
-    if not config.get("export_profile_events_summary", True):
+    if not _value(config, "export_profile_events_summary"):
         params.append(("events", "false"))
-    if not config.get("export_profile_data", True):
+    if not _value(config, "export_profile_data"):
         params.append(("profile", "false"))
-    if config.get("export_app_fields", False):
+    if _value(config, "export_app_fields"):
         params.append(("app", "true"))
     return tuple(params)

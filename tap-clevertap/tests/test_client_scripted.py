@@ -219,3 +219,13 @@ def test_passcode_never_in_errors(scripted):
         _pages(_client(server.url))
     assert "pc-secret" not in str(info.value)
     assert "Bad thing" in str(info.value)
+
+
+def test_a_redirect_is_refused_so_the_passcode_stays_home(scripted):
+    """A 3xx is never followed: the passcode header would go to the other address."""
+    elsewhere = scripted(OPEN, END)
+    server = scripted((302, b"", {"Location": f"{elsewhere.url}/1/events.json?x=secret"}))
+    with pytest.raises(CleverTapError, match=r"HTTP 302: http://127\.0\.0\.1:\d+ redirects to"):
+        _pages(_client(server.url))
+    assert elsewhere.requests == []
+    assert len(server.requests) == 1

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import time
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import requests
-from clevertap_segment_common.delivery import RetryPolicy, parse_retry_after
+from clevertap_segment_common.delivery import RetryPolicy
+from clevertap_segment_common.http import NETWORK_ERRORS, ThreadSessions, parse_retry_after
 
 from target_clevertap.transport import redirect_refusal
+
+if t.TYPE_CHECKING:
+    import requests
 
 SCHEMA_PATH = "/getSchema"
 SchemaKind = t.Literal["events", "userProperties"]
@@ -39,6 +42,10 @@ class SchemaReader:
     passcode: str
     timeout: float
     max_retries: int = 5
+    sessions: ThreadSessions = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sessions", ThreadSessions(self.base_url))
 
     def read(self, kind: SchemaKind) -> dict[str, t.Any]:
         """The answer of ``GET /getSchema?type=<kind>``."""
@@ -50,10 +57,12 @@ class SchemaReader:
         while True:
             attempt += 1
             try:
-                response = requests.get(
-                    url, headers=headers, timeout=self.timeout, allow_redirects=False
+                response = (
+                    ThreadSessions(url)
+                    .get()
+                    .get(url, headers=headers, timeout=self.timeout, allow_redirects=False)
                 )
-            except requests.RequestException as exc:
+            except NETWORK_ERRORS as exc:
                 if attempt > retry.max_retries:
                     raise SchemaUnreadable(
                         "unreachable", f"{what} failed: {type(exc).__name__}"

@@ -64,7 +64,7 @@ class TargetCleverTap(DeliveryTarget):
                 check()
             except ValueError as exc:
                 errors.append(str(exc))
-        if int(self.config.get("max_event_properties", 100)) < 1:
+        if int(self.config["max_event_properties"]) < 1:
             errors.append("max_event_properties must be at least 1.")
         if self.matches_account and self.config.get("normalize_nested_keys"):
             errors.append(
@@ -77,7 +77,7 @@ class TargetCleverTap(DeliveryTarget):
                 "dry_run_remote_validation applies to dry runs only: set dry_run to true as well "
                 "(without dry_run every upload is stored anyway)."
             )
-        if float(self.config.get("schema_refresh_seconds", 60)) < 0:
+        if float(self.config["schema_refresh_seconds"]) < 0:
             errors.append("schema_refresh_seconds must be 0 or more.")
         return errors
 
@@ -106,7 +106,7 @@ class TargetCleverTap(DeliveryTarget):
     @property
     def matches_account(self) -> bool:
         """Whether names are written in the account's spellings (property_names: match_account)."""
-        return bool(self.config.get("property_names", MATCH_ACCOUNT) == MATCH_ACCOUNT)
+        return bool(self.config["property_names"] == MATCH_ACCOUNT)
 
     @property
     def dry_run_locally(self) -> bool:
@@ -116,11 +116,11 @@ class TargetCleverTap(DeliveryTarget):
 
     def build_normalizer(self) -> PropertyNameNormalizer:
         """The explicit convention; match_account renames later (name_matcher), builders trim."""
-        strategy = self.config.get("property_names", MATCH_ACCOUNT)
+        strategy = self.config["property_names"]
         return PropertyNameNormalizer(
             strategy="none" if strategy == MATCH_ACCOUNT else strategy,
-            normalize_nested=bool(self.config.get("normalize_nested_keys", False)),
-            collision_policy=self.config.get("collision_policy", "error"),
+            normalize_nested=bool(self.config["normalize_nested_keys"]),
+            collision_policy=self.config["collision_policy"],
         )
 
     def builder(self, trim_values: bool) -> UploadBuilder:
@@ -132,8 +132,8 @@ class TargetCleverTap(DeliveryTarget):
                 UploadRules(
                     timezone=self.timezone,
                     nested_values=str(self.config.get("nested_values") or "stringify"),
-                    max_event_properties=int(self.config.get("max_event_properties", 100)),
-                    convert_date_strings=bool(self.config.get("convert_date_strings", True)),
+                    max_event_properties=int(self.config["max_event_properties"]),
+                    convert_date_strings=bool(self.config["convert_date_strings"]),
                     trim_values=trim_values,
                     drop_invalid_fields=self.config.get("on_invalid_field") != "reject_record",
                 ),
@@ -149,7 +149,7 @@ class TargetCleverTap(DeliveryTarget):
             self.schema_reader,
             new_names=str(self.config.get("new_property_names") or "auto"),
             split=self.config.get("split_property_names") or "newest",
-            refresh_seconds=float(self.config.get("schema_refresh_seconds", 60)),
+            refresh_seconds=float(self.config["schema_refresh_seconds"]),
             collision_policy=self.normalizer.collision_policy,
             stats=self.normalizer.stats,
         )
@@ -175,8 +175,8 @@ class TargetCleverTap(DeliveryTarget):
             self.endpoint.base_url,
             account_id=self.account_id,
             passcode=str(self.config["passcode"]),
-            timeout=float(self.config.get("request_timeout", 60)),
-            max_retries=int(self.config.get("max_retries", 10)),
+            timeout=float(self.config["request_timeout"]),
+            max_retries=int(self.config["max_retries"]),
         )
 
     def note_dry_run(self, kind: str) -> None:
@@ -190,8 +190,8 @@ class TargetCleverTap(DeliveryTarget):
         if self._journal is None and self._journal_wanted:
             self._journal = DeliveryJournal(
                 self.config.get("journal_path") or "output/target-clevertap-journal.sqlite",
-                max_entries=int(self.config.get("journal_max_entries", 5_000_000)),
-                max_age_days=float(self.config.get("journal_max_age_days", 30)),
+                max_entries=int(self.config["journal_max_entries"]),
+                max_age_days=float(self.config["journal_max_age_days"]),
             )
             if self._journal.stats.pending_at_start:
                 self.logger.warning(
@@ -199,13 +199,13 @@ class TargetCleverTap(DeliveryTarget):
                     "the outcome (it was stopped mid-upload). If they arrive again they are "
                     "handled per journal_uncertain=%s.",
                     self._journal.stats.pending_at_start,
-                    self.config.get("journal_uncertain", "reject"),
+                    self.config["journal_uncertain"],
                 )
         return self._journal
 
     @property
     def _journal_wanted(self) -> bool:
-        return bool(self.config.get("journal_enabled", True)) and not self.config.get("dry_run")
+        return bool(self.config["journal_enabled"]) and not self.config.get("dry_run")
 
     # -- delivery hooks --------------------------------------------------------------------------
 
@@ -215,8 +215,8 @@ class TargetCleverTap(DeliveryTarget):
             self.endpoint.base_url,
             account_id=self.account_id,
             passcode=str(self.config["passcode"]),
-            dry_run=bool(self.config.get("dry_run", False)),  # only with remote validation
-            timeout=float(self.config.get("request_timeout", 60)),
+            dry_run=bool(self.config["dry_run"]),  # only with remote validation
+            timeout=float(self.config["request_timeout"]),
             region=self.endpoint.region,
             on_refused=self._forget,
         )
@@ -240,7 +240,7 @@ class TargetCleverTap(DeliveryTarget):
         if seen is Seen.IN_THIS_RUN:
             self.summary.count(self.summary.skipped, "duplicate_in_this_run")
             return False
-        policy = self.config.get("journal_uncertain", "reject")
+        policy = self.config["journal_uncertain"]
         if policy == "fail":
             msg = (
                 f"A record of stream '{stream}' was sent by an earlier run that was stopped "
@@ -290,7 +290,7 @@ class TargetCleverTap(DeliveryTarget):
 
     def unsafe_to_resend(self, items: Sequence[Item]) -> list[int]:
         """After a send with no answer: the journaled events, unless journal_uncertain is resend."""
-        if self._journal is None or self.config.get("journal_uncertain", "reject") == "resend":
+        if self._journal is None or self.config["journal_uncertain"] == "resend":
             return []
         return [i for i, item in enumerate(items) if "fingerprint" in item.meta]
 

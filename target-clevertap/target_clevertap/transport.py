@@ -17,8 +17,9 @@ import re
 import typing as t
 
 import orjson
-from clevertap_segment_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
+from clevertap_segment_common.delivery import BatchAnswer, Rejection, Verdict
 from clevertap_segment_common.endpoints import redirect_summary
+from clevertap_segment_common.http import parse_retry_after
 
 from target_clevertap.rules import REQUEST_REFUSED, RULE_BY_CODE
 

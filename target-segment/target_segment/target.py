@@ -70,7 +70,7 @@ class TargetSegment(DeliveryTarget):
         )
         config_ = self.config
         write_key = str(config_.get("write_key") or "")
-        self.dry_run = bool(config_.get("dry_run", False))
+        self.dry_run = bool(config_["dry_run"])
         try:
             if len(write_key.strip()) < MIN_WRITE_KEY_LENGTH:
                 msg = (
@@ -121,7 +121,7 @@ class TargetSegment(DeliveryTarget):
         A stream with several calls per record gets one messageId namespace per call, so its
         identify and its track never share an id; a one-call stream keeps the plain ids.
         """
-        strategy = self.config.get("property_names", "none")
+        strategy = self.config["property_names"]
         builders = []
         for index, mapping in enumerate(calls):
             builder = MessageBuilder(
@@ -156,8 +156,8 @@ class TargetSegment(DeliveryTarget):
         transport = SegmentTransport(
             base_url=self.api_url,
             write_key=str(self.config["write_key"]),
-            use_gzip=bool(self.config.get("gzip", True)),
-            timeout=float(self.config.get("request_timeout", 60)),
+            use_gzip=bool(self.config["gzip"]),
+            timeout=float(self.config["request_timeout"]),
             user_agent=f"target-segment/{self._library['version']}",
         )
         transport.max_items = MAX_BATCH_ITEMS // self.mappings.max_calls
@@ -177,7 +177,7 @@ class TargetSegment(DeliveryTarget):
             "dry_run_by_type": dict(self._dry_run_by_type),
             "mapping_key_clashes": sum(b.key_clashes for b in self._builders),
             "api_url": self.api_url,
-            "gzip": bool(self.config.get("gzip", True)),
+            "gzip": bool(self.config["gzip"]),
         }
 
     # -- the write-key check --------------------------------------------------------------------
@@ -188,7 +188,7 @@ class TargetSegment(DeliveryTarget):
             self.settings_url,
             str(self.config["write_key"]),
             self.scrubber,
-            timeout=float(self.config.get("request_timeout", 60)),
+            timeout=float(self.config["request_timeout"]),
         )
 
     def check_connection(self) -> str:
@@ -200,7 +200,7 @@ class TargetSegment(DeliveryTarget):
 
     def before_listen(self) -> None:
         """Stop before reading input if Segment says the write key does not exist."""
-        if not self.config.get("verify_write_key", True) or self.dry_run:
+        if not self.config["verify_write_key"] or self.dry_run:
             return
         result = self.check_write_key()
         if result.known is False:

@@ -18,8 +18,9 @@ import gzip
 import typing as t
 
 import orjson
-from clevertap_segment_common.delivery import BatchAnswer, Rejection, Verdict, parse_retry_after
+from clevertap_segment_common.delivery import BatchAnswer, Rejection, Verdict
 from clevertap_segment_common.endpoints import redirect_summary
+from clevertap_segment_common.http import parse_retry_after
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence

@@ -6,7 +6,7 @@ from clevertap_segment_common.delivery.engine import (
     DeliveryError,
     DeliveryStats,
 )
-from clevertap_segment_common.delivery.retry import RetryPolicy, parse_retry_after
+from clevertap_segment_common.delivery.retry import RetryPolicy
 from clevertap_segment_common.delivery.transport import (
     BatchAnswer,
     Item,
@@ -26,5 +26,4 @@ __all__ = [
     "RetryPolicy",
     "Transport",
     "Verdict",
-    "parse_retry_after",
 ]

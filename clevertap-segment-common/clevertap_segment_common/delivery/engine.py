@@ -28,9 +28,6 @@ import time
 import typing as t
 from dataclasses import dataclass, field
 
-import requests
-import urllib3
-
 from clevertap_segment_common.delivery.retry import RetryPolicy
 from clevertap_segment_common.delivery.transport import (
     BatchAnswer,
@@ -39,31 +36,18 @@ from clevertap_segment_common.delivery.transport import (
     Transport,
     Verdict,
 )
+from clevertap_segment_common.http import (
+    MAYBE_PROCESSED,
+    NETWORK_ERRORS,
+    ThreadSessions,
+    never_sent,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-_NETWORK_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-    ConnectionResetError,
-)
-# The request may have been read and processed: the server got it and no answer came back.
-_MAYBE_PROCESSED = (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError)
 _STOP = object()
 UNCERTAIN_RULE = "delivery_uncertain"
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """Whether the request failed before a connection existed (so the server never saw it)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.ConnectionError) or not exc.args:
-        return False
-    reason = getattr(exc.args[0], "reason", None)
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 class _UncertainItems(Exception):
@@ -166,7 +150,7 @@ class DeliveryEngine:
         self._progress_interval = progress_interval
         self._last_progress = time.monotonic()
         self._started = time.monotonic()
-        self._local = threading.local()
+        self._sessions = ThreadSessions(transport.url)
         self._closed = False
 
     # -- producer side ---------------------------------------------------------------------------
@@ -250,20 +234,6 @@ class DeliveryEngine:
 
     # -- sender side -----------------------------------------------------------------------------
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            # Proxies and the CA bundle come from the environment, read here once: requests would
-            # read the whole environment and look for a .netrc on every request otherwise (about
-            # 2 ms each), and a .netrc entry would replace the vendor's auth header.
-            settings = session.merge_environment_settings(self.transport.url, {}, None, None, None)
-            session.proxies.update(settings["proxies"])
-            session.verify = settings["verify"]
-            session.trust_env = False
-            self._local.session = session
-        return session
-
     def _run_lane(self, lane: _Lane) -> None:
         while True:
             batch = lane.outbox.get()
@@ -331,12 +301,12 @@ class DeliveryEngine:
                 else headers
             )
             try:
-                response = self.transport.send(self._session(), body, sent_headers)
+                response = self.transport.send(self._sessions.get(), body, sent_headers)
                 answer = self.transport.read_answer(response, items)
-            except _NETWORK_ERRORS as exc:
+            except NETWORK_ERRORS as exc:
                 answer = BatchAnswer(Verdict.RETRY, f"network error: {type(exc).__name__}")
-                reached = reached or not _never_sent(exc)
-                if isinstance(exc, _MAYBE_PROCESSED) and self._unsafe_to_resend is not None:
+                reached = reached or not never_sent(exc)
+                if isinstance(exc, MAYBE_PROCESSED) and self._unsafe_to_resend is not None:
                     unsafe = self._unsafe_to_resend(items)
                     if unsafe:
                         raise _UncertainItems(unsafe, answer.message) from None

@@ -9,11 +9,7 @@ budget.
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-
-RETRY_AFTER_CAP_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -32,21 +28,3 @@ class RetryPolicy:
             return 0.0
         delay = min(self.base_delay * 2.0 ** (attempt - 2), self.max_delay)
         return delay * (1 + random.uniform(0, self.jitter))
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (integer seconds or HTTP date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN  # noqa: PLR0124
-        return None
-    return max(0.0, min(seconds, RETRY_AFTER_CAP_SECONDS))
