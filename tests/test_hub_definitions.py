@@ -9,6 +9,7 @@ writes them).
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -173,3 +174,57 @@ def test_this_projects_meltano_yml_declares_the_same_settings(plugin: str) -> No
     for name, schema in declared["properties"].items():
         assert ours[name].get("sensitive", False) == bool(schema.get("secret")), name
         assert ours[name]["description"] == schema.get("description"), name
+
+
+def _configs(node: t.Any, plugin: str) -> t.Iterator[dict[str, t.Any]]:
+    """Every `config:` given to `plugin` or a plugin inheriting from it, anywhere in a file."""
+    if isinstance(node, dict):
+        if plugin in (node.get("name"), node.get("inherit_from")) and "config" in node:
+            yield node["config"]
+        for value in node.values():
+            yield from _configs(value, plugin)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _configs(value, plugin)
+
+
+@pytest.mark.parametrize("plugin", list(PLUGINS))
+def test_no_project_file_restates_a_default(plugin: str) -> None:
+    """A plugin's defaults live in its schema only (the definitions carry them, generated)."""
+    declared = about(plugin)["settings"]["properties"]
+    defaults = {name: schema["default"] for name, schema in declared.items() if "default" in schema}
+    restated = [
+        f"{path.name}: {name}: {value!r}"
+        for path in [ROOT / "meltano.yml", *sorted((ROOT / "orchestrate").glob("*.yml"))]
+        for config in _configs(yaml.safe_load(path.read_text()), plugin)
+        for name, value in config.items()
+        if name in defaults and value == defaults[name]
+    ]
+    assert not restated, f"{plugin}: defaults restated (delete them): {restated}"
+
+
+def test_no_code_restates_a_settings_default() -> None:
+    """`config.get("<setting>", <default>)` would be a second copy of the schema's default."""
+    with_defaults = {
+        name
+        for plugin in PLUGINS
+        for name, schema in about(plugin)["settings"]["properties"].items()
+        if "default" in schema
+    }
+    packages = ["clevertap-segment-common", *PLUGINS]
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}"
+        for path in sorted(p for package in packages for p in (ROOT / package).rglob("*.py"))
+        if "tests" not in path.parts
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and len(node.args) == 2
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in with_defaults
+            and "config" in ast.unparse(node.func.value)
+        )
+    ]
+    assert not found, "settings defaults restated in code:\n" + "\n".join(found)
