@@ -11,6 +11,7 @@ import threading
 import time
 import typing as t
 from email.utils import parsedate_to_datetime
+from importlib import metadata
 
 import requests
 import urllib3
@@ -31,6 +32,14 @@ MAYBE_PROCESSED: t.Final = (
 )
 #: Longest ``Retry-After`` wait honoured by default; a longer one is shortened to this.
 RETRY_AFTER_CAP_SECONDS: t.Final = 300.0
+
+
+def user_agent(distribution: str) -> str:
+    """``<plugin>/<version>``: the version is the installed distribution's (its pyproject's)."""
+    try:
+        return f"{distribution}/{metadata.version(distribution)}"
+    except metadata.PackageNotFoundError:  # run from a source tree without installing
+        return f"{distribution}/unknown"
 
 
 def never_sent(exc: BaseException) -> bool:

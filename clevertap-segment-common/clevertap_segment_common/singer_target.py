@@ -143,6 +143,8 @@ class DeliveryTarget(HookedTarget):
     message_reader_class = TolerantSingerReader
     secret_settings: t.ClassVar[tuple[str, ...]] = ()
     limits: t.ClassVar[DeliveryLimits]
+    #: How a user sends a delivery_uncertain record again (the end of its rejection reason).
+    resend_hint: t.ClassVar[str] = "load this record again"
     #: Help of the ``--test`` option.
     connection_test_help: t.ClassVar[str] = (
         "Check the connection settings with the vendor and exit."
@@ -284,6 +286,7 @@ class DeliveryTarget(HookedTarget):
                 before_send=self.before_send,
                 on_unsent=self.on_unsent,
                 unsafe_to_resend=self.unsafe_to_resend,
+                resend_hint=self.resend_hint,
                 retry=RetryPolicy(max_retries=int(self.config["max_retries"])),
                 timeout=float(self.config["request_timeout"]),
                 logger=self.logger,

@@ -22,9 +22,13 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 import requests
 from clevertap_segment_common.endpoints import redirect_summary
-from clevertap_segment_common.http import NETWORK_ERRORS, ThreadSessions, parse_retry_after
+from clevertap_segment_common.http import (
+    NETWORK_ERRORS,
+    ThreadSessions,
+    parse_retry_after,
+    user_agent,
+)
 
-from tap_clevertap import __version__
 from tap_clevertap.errors import (
     CleverTapAuthError,
     CleverTapConnectionError,
@@ -99,7 +103,7 @@ class CleverTapClient:
         self._headers = {
             "X-CleverTap-Account-Id": settings.account_id,
             "X-CleverTap-Passcode": settings.passcode,
-            "User-Agent": f"tap-clevertap/{__version__}",
+            "User-Agent": user_agent("tap-clevertap"),
             "Accept": "application/json",
         }
 

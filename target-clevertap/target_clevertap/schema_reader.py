@@ -13,7 +13,12 @@ import typing as t
 from dataclasses import dataclass, field
 
 from clevertap_segment_common.delivery import RetryPolicy
-from clevertap_segment_common.http import NETWORK_ERRORS, ThreadSessions, parse_retry_after
+from clevertap_segment_common.http import (
+    NETWORK_ERRORS,
+    ThreadSessions,
+    parse_retry_after,
+    user_agent,
+)
 
 from target_clevertap.transport import redirect_refusal
 
@@ -51,7 +56,11 @@ class SchemaReader:
         """The answer of ``GET /getSchema?type=<kind>``."""
         url = f"{self.base_url}{SCHEMA_PATH}?type={kind}"
         what = f"GET {SCHEMA_PATH}?type={kind} at {self.base_url}"
-        headers = {"X-CleverTap-Account-Id": self.account_id, "X-CleverTap-Passcode": self.passcode}
+        headers = {
+            "X-CleverTap-Account-Id": self.account_id,
+            "X-CleverTap-Passcode": self.passcode,
+            "User-Agent": user_agent("target-clevertap"),
+        }
         retry = RetryPolicy(max_retries=self.max_retries)
         attempt = 0
         while True:

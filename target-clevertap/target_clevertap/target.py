@@ -36,6 +36,8 @@ if t.TYPE_CHECKING:
 class TargetCleverTap(DeliveryTarget):
     """Loads profiles and events into CleverTap through ``POST /1/upload``."""
 
+    resend_hint = "load this record again with journal_uncertain: resend"
+
     name = "target-clevertap"
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = CleverTapSink

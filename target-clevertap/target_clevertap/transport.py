@@ -19,7 +19,7 @@ import typing as t
 import orjson
 from clevertap_segment_common.delivery import BatchAnswer, Rejection, Verdict
 from clevertap_segment_common.endpoints import redirect_summary
-from clevertap_segment_common.http import parse_retry_after
+from clevertap_segment_common.http import parse_retry_after, user_agent
 
 from target_clevertap.rules import REQUEST_REFUSED, RULE_BY_CODE
 
@@ -98,6 +98,7 @@ class CleverTapTransport:
             "X-CleverTap-Account-Id": account_id,
             "X-CleverTap-Passcode": passcode,
             "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": user_agent("target-clevertap"),
         }
 
     def build_body(self, items: t.Sequence[Item]) -> tuple[bytes, dict[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import io
 import json
 import subprocess
@@ -360,3 +361,17 @@ def test_state_is_emitted_every_state_interval_while_input_flows(sandbox_factory
     for value, stored in StateLog.seen:
         assert stored >= value["upto"] + 1
     assert StateLog.seen[-1][0] == {"upto": 59}
+
+
+def test_requests_name_the_plugin_and_its_version(files) -> None:
+    """User-Agent is target-clevertap/<installed version> on the schema read and the upload."""
+    schema = json.dumps({"status": "success", "events": {}, "userProperties": []}).encode()
+    uploaded = json.dumps({"status": "success", "processed": 3, "unprocessed": []}).encode()
+    with ScriptedHTTPServer(
+        lambda request: (200, schema if request.method == "GET" else uploaded, {})
+    ) as server:
+        config = {"account_id": "A", "passcode": "p", "api_url": server.url, **files}
+        run_target({**config, "stream_mappings": {"pings": EVENTS}}, events(3))
+    version = importlib.metadata.version("target-clevertap")
+    agents = {r.method: r.headers.get("User-Agent") for r in server.requests}
+    assert agents == {"GET": f"target-clevertap/{version}", "POST": f"target-clevertap/{version}"}

@@ -6,10 +6,10 @@ import hashlib
 import threading
 import typing as t
 from collections import Counter
-from importlib import metadata
 
 import click
 from clevertap_segment_common.endpoints import checked_base_url
+from clevertap_segment_common.http import user_agent
 from clevertap_segment_common.singer_target import ConnectionCheckError, DeliveryTarget
 from singer_sdk.exceptions import ConfigValidationError
 
@@ -30,13 +30,6 @@ if t.TYPE_CHECKING:
     from target_segment.mapping import StreamMapping
 
 MIN_WRITE_KEY_LENGTH: t.Final = 8
-
-
-def _version() -> str:
-    try:
-        return metadata.version("target-segment")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0"
 
 
 def _default_salt(write_key: str) -> str:
@@ -93,7 +86,8 @@ class TargetSegment(DeliveryTarget):
             message = self.scrubber.scrub(str(exc))
             raise ConfigValidationError(message, errors=[message]) from None
         self._salt = str(config_.get("message_id_salt") or _default_salt(write_key)).encode()
-        self._library = {"name": "target-segment", "version": _version()}
+        agent = user_agent("target-segment")
+        self._library = {"name": "target-segment", "version": agent.partition("/")[2]}
         self._builders: list[MessageBuilder] = []
         self._counts_lock = threading.Lock()
         self._delivered_by_type: dict[str, int] = {}
@@ -158,7 +152,7 @@ class TargetSegment(DeliveryTarget):
             write_key=str(self.config["write_key"]),
             use_gzip=bool(self.config["gzip"]),
             timeout=float(self.config["request_timeout"]),
-            user_agent=f"target-segment/{self._library['version']}",
+            user_agent=user_agent("target-segment"),
         )
         transport.max_items = MAX_BATCH_ITEMS // self.mappings.max_calls
         return transport

@@ -115,6 +115,7 @@ class DeliveryEngine:
         before_send: Callable[[Sequence[Item]], None] | None = None,
         on_unsent: Callable[[Sequence[Item]], None] | None = None,
         unsafe_to_resend: Callable[[Sequence[Item]], list[int]] | None = None,
+        resend_hint: str = "load this record again",
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
         logger: logging.Logger | None = None,
@@ -127,6 +128,7 @@ class DeliveryEngine:
             )
             raise ValueError(msg)
         self.transport = transport
+        self._resend_hint = resend_hint
         self.batch_items = min(batch_items, transport.max_items)
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
@@ -260,7 +262,7 @@ class DeliveryEngine:
             reason = (
                 f"sent to the API, which gave no answer ({uncertain.message}); it may have "
                 "stored it, so it is not sent again to avoid a duplicate. If the API does not "
-                "have it, load this record again (target-clevertap: journal_uncertain: resend)."
+                f"have it, {self._resend_hint}."
             )
             listed = [items[i] for i in sorted(unsafe)]
             self._settle(listed, {n: Rejection(reason, UNCERTAIN_RULE) for n in range(len(listed))})
