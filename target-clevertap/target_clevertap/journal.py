@@ -21,6 +21,9 @@ pass ``max_entries`` (a tenth more than needed, so this happens once per ``max_e
 uploads), and those past the age limit once an hour. Pending entries (this run's in flight, and
 earlier runs' uncertain ones) are never dropped during a run: they are what stops a duplicate
 after a crash. An index on ``uploads(send)`` makes each drop cost what it removes.
+
+``JournalPolicy`` is how the target uses the journal: the one interface its sinks and the delivery
+engine's hooks call.
 """
 
 from __future__ import annotations
@@ -37,8 +40,14 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
+from clevertap_segment_common.singer_target import RecordRejectedError
+
+from target_clevertap.rules import DELIVERY_UNCERTAIN
+
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
+
+    from clevertap_segment_common.delivery import Item
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sends (
@@ -330,3 +339,101 @@ class DeliveryJournal:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._close_db()
             self._release_lock()
+
+
+class JournalPolicy:
+    """The journal as the target uses it: the one interface the sinks and the engine's hooks call.
+
+    ``admit`` decides per record (``journal_uncertain`` for ones an earlier run left in doubt),
+    ``before_send`` / ``delivered`` / ``forget`` record each batch's fate, ``unsafe_to_resend``
+    names the uploads a retry after a send with no answer could double.
+    """
+
+    def __init__(
+        self,
+        journal: DeliveryJournal,
+        *,
+        uncertain: str,
+        count_skipped: t.Callable[[str], None],
+    ) -> None:
+        self.journal = journal
+        self.uncertain = uncertain
+        self._count_skipped = count_skipped
+        self._unsent: set[bytes] = set()
+        self.uncertain_resent = 0
+
+    def admit(self, fingerprint: bytes, stream: str) -> bool:
+        """Whether a non-idempotent upload should be sent."""
+        if fingerprint in self._unsent:
+            self._count_skipped("duplicate_in_this_run")
+            return False
+        seen = self.journal.seen(fingerprint)
+        if seen is not Seen.NEW and not self._admit_seen(seen, stream):
+            return False
+        self._unsent.add(fingerprint)
+        return True
+
+    def _admit_seen(self, seen: Seen, stream: str) -> bool:
+        """A record the journal knows: skip it, reject it, stop, or (resend) send it again."""
+        if seen is Seen.DELIVERED:
+            self._count_skipped("already_delivered")
+            return False
+        if seen is Seen.IN_THIS_RUN:
+            self._count_skipped("duplicate_in_this_run")
+            return False
+        if self.uncertain == "fail":
+            msg = (
+                f"A record of stream '{stream}' was sent by an earlier run that was stopped "
+                "before CleverTap answered, so CleverTap may already have it. "
+                "journal_uncertain is 'fail': decide, then re-run with journal_uncertain "
+                "'reject' (do not send again) or 'resend' (accept a possible duplicate)."
+            )
+            raise RuntimeError(msg)
+        if self.uncertain == "reject":
+            raise RecordRejectedError(
+                DELIVERY_UNCERTAIN.name,
+                "an earlier run sent this record and was stopped before CleverTap answered; "
+                "it is not sent again to avoid a duplicate. If CleverTap does not have it, "
+                "load this record again with journal_uncertain: resend.",
+            )
+        self.uncertain_resent += 1
+        return True
+
+    def before_send(self, items: Sequence[Item]) -> None:
+        """Mark the batch's journaled uploads pending before the request goes out."""
+        journaled = [item for item in items if "fingerprint" in item.meta]
+        fingerprints = [item.meta["fingerprint"] for item in journaled]
+        send = self.journal.mark_pending(fingerprints)
+        for item in journaled:
+            item.meta["send"] = send
+        self._unsent.difference_update(fingerprints)
+
+    def delivered(self, items: Sequence[Item]) -> None:
+        """CleverTap confirmed these uploads."""
+        sends = [item.meta["send"] for item in items if "send" in item.meta]
+        self.journal.mark_delivered(sends, len(sends))
+
+    def forget(self, items: Sequence[Item]) -> None:
+        """CleverTap did not store these: a later run may send them without risk of a double."""
+        self.journal.forget(i.meta["fingerprint"] for i in items if "fingerprint" in i.meta)
+
+    def unsafe_to_resend(self, items: Sequence[Item]) -> list[int]:
+        """After a send with no answer: the journaled uploads (none when resending is chosen)."""
+        if self.uncertain == "resend":
+            return []
+        return [i for i, item in enumerate(items) if "fingerprint" in item.meta]
+
+    def summary(self) -> dict[str, t.Any]:
+        """The journal's part of the run summary."""
+        stats = self.journal.stats
+        return {
+            "path": str(self.journal.path),
+            "entries_at_start": stats.entries_at_start,
+            "uncertain_at_start": stats.pending_at_start,
+            "pruned_at_start": stats.pruned_at_start,
+            "pruned_during_run": stats.pruned_during_run,
+            "uncertain_resent": self.uncertain_resent,
+            "marked_sent": stats.marked_pending,
+            "marked_delivered": stats.marked_delivered,
+            **self.journal.counts(),
+        }

@@ -11,7 +11,7 @@ from clevertap_segment_common.property_names import PropertyNameCollisionError
 from clevertap_segment_common.singer_target import MELTANO_TEST_STREAM, DeliverySink
 from singer_sdk.exceptions import ConfigValidationError
 
-from target_clevertap.journal import FINGERPRINT_BYTES
+from target_clevertap.journal import FINGERPRINT_BYTES, JournalPolicy
 from target_clevertap.presets import MappingConfigError, StreamContext, mapping_for
 from target_clevertap.presets.base import RecordSkipped
 from target_clevertap.uploads import collision_rejection
@@ -36,7 +36,7 @@ class CleverTapSink(DeliverySink):
     target: TargetCleverTap
     _mapping: Mapping | None = None
     _account: bytes = b""
-    _journaled = False
+    _journal: JournalPolicy | None = None
     _names: AccountNameMatcher | None = None
     _builder: UploadBuilder
 
@@ -65,7 +65,7 @@ class CleverTapSink(DeliverySink):
         self._build = self._builder.build
         self._names = self.target.account_names  # reads the schema (before any upload)
         self._dry_run = self.target.dry_run_locally
-        self._journaled = self.target.journal is not None  # opens it (not in dry runs)
+        self._journal = self.target.journal  # opens it (not in dry runs)
 
     def prepare(self, record: dict[str, t.Any]) -> Item | None:
         """Map the record; None when it is skipped or the journal says CleverTap has it."""
@@ -83,7 +83,7 @@ class CleverTapSink(DeliverySink):
                 raise collision_rejection(exc) from None
         sent = orjson.dumps(upload if renamed is None else renamed, option=_SORTED)
         meta: dict[str, t.Any] = {"kind": mapped.kind}
-        if non_idempotent and self._journaled:
+        if non_idempotent and self._journal is not None:
             # Same account, same upload (as built from the input, before the account's
             # spellings), same source key: the same record sent again.
             payload = sent if renamed is None else orjson.dumps(upload, option=_SORTED)
@@ -92,7 +92,7 @@ class CleverTapSink(DeliverySink):
                 b"\x00".join((self._account, payload, source.encode() if source else b"")),
                 digest_size=FINGERPRINT_BYTES,
             ).digest()
-            if not self.target.admit(fingerprint, self.stream_name):
+            if not self._journal.admit(fingerprint, self.stream_name):
                 return None
             meta["fingerprint"] = fingerprint
         if self._builder.dropped:

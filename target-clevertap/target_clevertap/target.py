@@ -6,10 +6,10 @@ import typing as t
 from functools import cached_property
 
 from clevertap_segment_common.property_names import PropertyNameNormalizer
-from clevertap_segment_common.singer_target import DeliveryTarget, RecordRejectedError
+from clevertap_segment_common.singer_target import DeliveryTarget
 
 from target_clevertap.connection import check_connection
-from target_clevertap.journal import DeliveryJournal, Seen
+from target_clevertap.journal import DeliveryJournal, JournalPolicy
 from target_clevertap.name_matcher import AccountNameMatcher
 from target_clevertap.rules import DELIVERY_UNCERTAIN
 from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
@@ -52,9 +52,7 @@ class TargetCleverTap(DeliveryTarget):
         super().__init__(*args, **kwargs)
         self._connection_checked = False
         self._uploaded = {"profile": 0, "event": 0}
-        self._uncertain_resent = 0
-        self._unsent: set[bytes] = set()
-        self._journal: DeliveryJournal | None = None
+        self._journal: JournalPolicy | None = None
         self._builders: dict[bool, UploadBuilder] = {}
         self._dry_run_by_kind: dict[str, int] = {}
 
@@ -187,20 +185,25 @@ class TargetCleverTap(DeliveryTarget):
         self._dry_run_by_kind[kind] = self._dry_run_by_kind.get(kind, 0) + 1
 
     @property
-    def journal(self) -> DeliveryJournal | None:
+    def journal(self) -> JournalPolicy | None:
         """The delivery journal (None in dry_run or when disabled), opened on first use."""
         if self._journal is None and self._journal_wanted:
-            self._journal = DeliveryJournal(
+            journal = DeliveryJournal(
                 self.config.get("journal_path") or "output/target-clevertap-journal.sqlite",
                 max_entries=int(self.config["journal_max_entries"]),
                 max_age_days=float(self.config["journal_max_age_days"]),
             )
-            if self._journal.stats.pending_at_start:
+            self._journal = JournalPolicy(
+                journal,
+                uncertain=self.config["journal_uncertain"],
+                count_skipped=lambda reason: self.summary.count(self.summary.skipped, reason),
+            )
+            if journal.stats.pending_at_start:
                 self.logger.warning(
                     "The delivery journal holds %d upload(s) an earlier run sent without learning "
                     "the outcome (it was stopped mid-upload). If they arrive again they are "
                     "handled per journal_uncertain=%s.",
-                    self._journal.stats.pending_at_start,
+                    journal.stats.pending_at_start,
                     self.config["journal_uncertain"],
                 )
         return self._journal
@@ -223,54 +226,10 @@ class TargetCleverTap(DeliveryTarget):
             on_refused=self._forget,
         )
 
-    def admit(self, fingerprint: bytes, stream: str) -> bool:
-        """Whether a non-idempotent upload should be sent, per the journal."""
-        if fingerprint in self._unsent:
-            self.summary.count(self.summary.skipped, "duplicate_in_this_run")
-            return False
-        seen = t.cast("DeliveryJournal", self._journal).seen(fingerprint)
-        if seen is not Seen.NEW and not self._admit_seen(seen, stream):
-            return False
-        self._unsent.add(fingerprint)
-        return True
-
-    def _admit_seen(self, seen: Seen, stream: str) -> bool:
-        """A record the journal knows: skip it, reject it, stop, or (resend) send it again."""
-        if seen is Seen.DELIVERED:
-            self.summary.count(self.summary.skipped, "already_delivered")
-            return False
-        if seen is Seen.IN_THIS_RUN:
-            self.summary.count(self.summary.skipped, "duplicate_in_this_run")
-            return False
-        policy = self.config["journal_uncertain"]
-        if policy == "fail":
-            msg = (
-                f"A record of stream '{stream}' was sent by an earlier run that was stopped "
-                "before CleverTap answered, so CleverTap may already have it. "
-                "journal_uncertain is 'fail': decide, then re-run with journal_uncertain "
-                "'reject' (do not send again) or 'resend' (accept a possible duplicate)."
-            )
-            raise RuntimeError(msg)
-        if policy == "reject":
-            raise RecordRejectedError(
-                DELIVERY_UNCERTAIN.name,
-                "an earlier run sent this record and was stopped before CleverTap answered; "
-                "it is not sent again to avoid a duplicate. If CleverTap does not have it, "
-                "load this record again with journal_uncertain: resend.",
-            )
-        self._uncertain_resent += 1
-        return True
-
     def before_send(self, items: Sequence[Item]) -> None:
         """Journal the batch's non-idempotent uploads as pending before the request goes out."""
-        if self._journal is None:
-            return
-        journaled = [item for item in items if "fingerprint" in item.meta]
-        fingerprints = [item.meta["fingerprint"] for item in journaled]
-        send = self._journal.mark_pending(fingerprints)
-        for item in journaled:
-            item.meta["send"] = send
-        self._unsent.difference_update(fingerprints)
+        if self._journal is not None:
+            self._journal.before_send(items)
 
     def on_delivered(self, items: Sequence[Item]) -> None:
         """Journal confirmed uploads and count them by kind."""
@@ -278,8 +237,7 @@ class TargetCleverTap(DeliveryTarget):
         self._uploaded["event"] += events
         self._uploaded["profile"] += len(items) - events
         if self._journal is not None:
-            sends = [item.meta["send"] for item in items if "send" in item.meta]
-            self._journal.mark_delivered(sends, len(sends))
+            self._journal.delivered(items)
 
     def on_vendor_rejected(self, item: Item, rejection: Rejection) -> None:
         """CleverTap refused the record: forget it in the journal (not if it may have it)."""
@@ -291,15 +249,12 @@ class TargetCleverTap(DeliveryTarget):
         self._forget(items)
 
     def unsafe_to_resend(self, items: Sequence[Item]) -> list[int]:
-        """After a send with no answer: the journaled events, unless journal_uncertain is resend."""
-        if self._journal is None or self.config["journal_uncertain"] == "resend":
-            return []
-        return [i for i, item in enumerate(items) if "fingerprint" in item.meta]
+        """After a send with no answer: what the journal says a retry could double."""
+        return [] if self._journal is None else self._journal.unsafe_to_resend(items)
 
     def _forget(self, items: Sequence[Item]) -> None:
-        """CleverTap did not store these: a later run may send them without risk of a double."""
         if self._journal is not None:
-            self._journal.forget(i.meta["fingerprint"] for i in items if "fingerprint" in i.meta)
+            self._journal.forget(items)
 
     # -- connection check ------------------------------------------------------------------------
 
@@ -331,18 +286,7 @@ class TargetCleverTap(DeliveryTarget):
         if "account_names" in self.__dict__ and self.account_names is not None:
             summary["account_names"] = self.account_names.summary()
         if self._journal is not None:
-            stats = self._journal.stats
-            summary["journal"] = {
-                "path": str(self._journal.path),
-                "entries_at_start": stats.entries_at_start,
-                "uncertain_at_start": stats.pending_at_start,
-                "pruned_at_start": stats.pruned_at_start,
-                "pruned_during_run": stats.pruned_during_run,
-                "uncertain_resent": self._uncertain_resent,
-                "marked_sent": stats.marked_pending,
-                "marked_delivered": stats.marked_delivered,
-                **self._journal.counts(),
-            }
+            summary["journal"] = self._journal.summary()
         return summary
 
     def summary_dict(self) -> dict[str, t.Any]:
@@ -355,4 +299,4 @@ class TargetCleverTap(DeliveryTarget):
         """Then close the journal: the upload lanes record outcomes in it until they stop."""
         super().release()
         if self._journal is not None:
-            self._journal.close()
+            self._journal.journal.close()
