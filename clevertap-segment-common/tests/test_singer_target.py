@@ -17,12 +17,9 @@ from pathlib import Path
 import orjson
 import pytest
 from clevertap_segment_common.delivery import Item, Rejection
-from clevertap_segment_common.singer_target import (
-    ConnectionCheckError,
-    DeliverySink,
-    DeliveryTarget,
-    RecordRejectedError,
-)
+from clevertap_segment_common.delivery_sink import DeliverySink
+from clevertap_segment_common.singer_target import DeliveryTarget
+from clevertap_segment_common.target_errors import ConnectionCheckError, RecordRejectedError
 from clevertap_segment_common.target_settings import DeliveryLimits, common_target_settings
 from click.testing import CliRunner
 from delivery_testkit import JsonTransport

@@ -14,7 +14,7 @@ import typing as t
 from dataclasses import dataclass
 
 from clevertap_segment_common.clevertap_account import REGION_URLS
-from clevertap_segment_common.singer_target import ConnectionCheckError
+from clevertap_segment_common.target_errors import ConnectionCheckError
 
 from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
 from target_clevertap.settings import resolve_endpoint

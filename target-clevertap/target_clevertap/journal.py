@@ -40,7 +40,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from clevertap_segment_common.singer_target import RecordRejectedError
+from clevertap_segment_common.target_errors import RecordRejectedError
 
 from target_clevertap.rules import DELIVERY_UNCERTAIN
 

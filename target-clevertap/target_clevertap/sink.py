@@ -7,8 +7,8 @@ import typing as t
 
 import orjson
 from clevertap_segment_common.delivery import Item
+from clevertap_segment_common.delivery_sink import MELTANO_TEST_STREAM, DeliverySink
 from clevertap_segment_common.property_names import PropertyNameCollisionError
-from clevertap_segment_common.singer_target import MELTANO_TEST_STREAM, DeliverySink
 from singer_sdk.exceptions import ConfigValidationError
 
 from target_clevertap.journal import FINGERPRINT_BYTES, JournalPolicy

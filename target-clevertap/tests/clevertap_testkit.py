@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from clevertap_segment_common.property_names import PropertyNameNormalizer
-from clevertap_segment_common.singer_target import RecordRejectedError
+from clevertap_segment_common.target_errors import RecordRejectedError
 from scripted_http import ReceivedRequest, ScriptedHTTPServer
 from target_clevertap.presets import StreamContext, mapping_for
 from target_clevertap.target import TargetCleverTap

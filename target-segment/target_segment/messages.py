@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import orjson
 from clevertap_segment_common.property_names import PropertyNameCollisionError
-from clevertap_segment_common.singer_target import RecordRejectedError
+from clevertap_segment_common.target_errors import RecordRejectedError
 
 from target_segment.mapping import (
     MISSING,

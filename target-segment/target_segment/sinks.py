@@ -5,7 +5,8 @@ from __future__ import annotations
 import typing as t
 
 from clevertap_segment_common.delivery import Item
-from clevertap_segment_common.singer_target import DeliverySink, RecordRejectedError
+from clevertap_segment_common.delivery_sink import DeliverySink
+from clevertap_segment_common.target_errors import RecordRejectedError
 
 if t.TYPE_CHECKING:
     from target_segment.messages import RecordCalls

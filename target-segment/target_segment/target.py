@@ -10,7 +10,8 @@ from collections import Counter
 import click
 from clevertap_segment_common.endpoints import checked_base_url
 from clevertap_segment_common.http import user_agent
-from clevertap_segment_common.singer_target import ConnectionCheckError, DeliveryTarget
+from clevertap_segment_common.singer_target import DeliveryTarget
+from clevertap_segment_common.target_errors import ConnectionCheckError
 from singer_sdk.exceptions import ConfigValidationError
 
 from target_segment.mapping import MappingConfigError

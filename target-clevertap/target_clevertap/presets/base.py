@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from clevertap_segment_common.singer_target import RecordRejectedError
+from clevertap_segment_common.target_errors import RecordRejectedError
 
 from target_clevertap.rules import INVALID_TIMESTAMP, MISSING_IDENTITY
 
