@@ -14,7 +14,7 @@ Every process runs with its bytecode cached (a warm-up run first), as after ``pi
 development environment sets PYTHONDONTWRITEBYTECODE and uv does not precompile, which would add
 about 1.4 s of compiling to every start-up of every contender.
 
-    .venv/bin/python bench/bench_target_clevertap.py [--quick] [--repeats R]
+    .venv/bin/python -m bench.bench_target_clevertap [--quick] [--repeats R]
 
 Writes bench/results/target_clevertap.json.
 """
@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +36,8 @@ from pathlib import Path
 import orjson
 import requests
 from clevertap_segment_sandbox import SandboxProcess
+
+from bench.processes import child_environment, run_child
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "target_clevertap.json"
@@ -143,26 +144,6 @@ def sequential_worker(uploads: str, url: str, account: str, passcode: str, batch
 # -- runs -----------------------------------------------------------------------------------------
 
 
-def child_environment(work: Path) -> dict[str, str]:
-    """Bytecode written to (and read from) a cache of this benchmark, as installed packages have."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return env | {"PYTHONPYCACHEPREFIX": str(work / "pycache")}
-
-
-def run_process(command: list[str], env: dict[str, str]) -> tuple[float, int, float]:
-    """Wall seconds from start to exit, the child's peak RSS in MB, and its CPU seconds."""
-    started = time.monotonic()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    assert child.stderr is not None
-    errors = child.stderr.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    elapsed = time.monotonic() - started
-    if child.returncode != 0:
-        raise RuntimeError(f"{command[0]} failed: {errors.decode(errors='replace')[-2000:]}")
-    return elapsed, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
-
-
 def target_command(
     sandbox: SandboxProcess, work: Path, singer: Path, concurrency: int
 ) -> list[str]:
@@ -184,7 +165,8 @@ def target_command(
 def baseline_command(sandbox: SandboxProcess, uploads: Path, batch: int) -> list[str]:
     return [
         sys.executable,
-        __file__,
+        "-m",
+        "bench.bench_target_clevertap",
         "--sequential-worker",
         str(uploads),
         sandbox.clevertap_url,
@@ -198,7 +180,10 @@ def one_run(
     sandbox: SandboxProcess, command: list[str], count: int, work: Path
 ) -> dict[str, t.Any]:
     sandbox.client.reset()
-    seconds, rss_mb, cpu = run_process(command, child_environment(work))
+    done = run_child(command, child_environment(work))
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed: {done.stderr[-2000:]}")
+    seconds, rss_mb, cpu = done.seconds, done.peak_rss_mb, done.cpu_seconds
     stats = sandbox.client.clevertap_stats()
     stored = stats["uploads"]["events_stored"]
     if stored != count or stats["uploads"]["duplicate_events"] != 0:
@@ -284,15 +269,15 @@ def start_up(work: Path) -> dict[str, float]:
     with SandboxProcess(latency_ms=0) as sandbox:
         warm_up(sandbox, work)
         singer, _ = write_inputs(work, 0)
-        runs = [run_process(target_command(sandbox, work, singer, 5), child_environment(work))]
-        runs += [
-            run_process(target_command(sandbox, work, singer, 5), child_environment(work))
-            for _ in range(4)
+        runs = [
+            run_child(target_command(sandbox, work, singer, 5), child_environment(work))
+            for _ in range(5)
         ]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr[-2000:]
     return {
-        "seconds": round(statistics.median(r[0] for r in runs), 3),
-        "cpu_seconds": round(statistics.median(r[2] for r in runs), 3),
-        "peak_rss_mb": statistics.median(r[1] for r in runs),
+        "seconds": round(statistics.median(r.seconds for r in runs), 3),
+        "cpu_seconds": round(statistics.median(r.cpu_seconds for r in runs), 3),
+        "peak_rss_mb": statistics.median(r.peak_rss_mb for r in runs),
     }
 
 

@@ -12,7 +12,7 @@ Every process runs with its bytecode cached (a warm-up run first), as after ``pi
 development environment sets PYTHONDONTWRITEBYTECODE and uv does not precompile, which would add
 about 1.4 s of compiling to every start-up.
 
-    .venv/bin/python bench/bench_target_segment.py [--quick] [--messages N] [--repeats R]
+    .venv/bin/python -m bench.bench_target_segment [--quick] [--messages N] [--repeats R]
 
 Writes bench/results/target_segment.json.
 """
@@ -23,17 +23,16 @@ import argparse
 import datetime as dt
 import json
 import logging
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import typing as t
-from dataclasses import dataclass
 from pathlib import Path
 
 from clevertap_segment_sandbox import SandboxProcess
+
+from bench.processes import child_environment, run_child
 
 WRITE_KEY = "bench-write-key-0001"
 ROOT = Path(__file__).resolve().parent
@@ -208,47 +207,11 @@ def library_worker(calls_path: str, host: str, settings_json: str) -> None:
 # -- one timed run -------------------------------------------------------------------------------
 
 
-@dataclass
-class Finished:
-    """What one child process did."""
-
-    seconds: float
-    stdout: str
-    stderr: str
-    returncode: int
-    peak_rss_mb: int
-    cpu_seconds: float
-
-
-def run_child(command: list[str], env: dict[str, str]) -> Finished:
-    """Run to exit; wall seconds from start to exit, peak RSS and CPU time from the kernel."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        return Finished(
-            seconds=seconds,
-            stdout=out.read().decode(errors="replace"),
-            stderr=err.read().decode(errors="replace"),
-            returncode=os.waitstatus_to_exitcode(status),
-            peak_rss_mb=usage.ru_maxrss // 1024,
-            cpu_seconds=usage.ru_utime + usage.ru_stime,
-        )
-
-
-def child_environment(work: Path) -> dict[str, str]:
-    """Bytecode written to (and read from) a cache of this benchmark, as installed packages have."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return env | {"PYTHONPYCACHEPREFIX": str(work / "pycache")}
-
-
 def run_library(name: str, calls_path: Path, sandbox: SandboxProcess) -> dict[str, t.Any]:
     command = [
         sys.executable,
-        __file__,
+        "-m",
+        "bench.bench_target_segment",
         "--library-worker",
         str(calls_path),
         sandbox.segment_url,

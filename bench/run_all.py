@@ -70,8 +70,8 @@ BENCHMARKS = (
         takes_output=False,
         fixed_output=RESULTS / "tap_events.json",
     ),
-    Benchmark("target_segment", [PYTHON, "bench/bench_target_segment.py"], takes_latencies=True),
-    Benchmark("target_clevertap", [PYTHON, "bench/bench_target_clevertap.py"]),
+    Benchmark("target_segment", [PYTHON, "-m", "bench.bench_target_segment"], takes_latencies=True),
+    Benchmark("target_clevertap", [PYTHON, "-m", "bench.bench_target_clevertap"]),
     Benchmark(
         "meltano_overhead",
         [PYTHON, "-m", "bench.bench_meltano_overhead"],

@@ -6,13 +6,13 @@ import hashlib
 import threading
 import typing as t
 from collections import Counter
+from functools import cached_property
 
 import click
 from clevertap_segment_common.endpoints import checked_base_url
 from clevertap_segment_common.http import user_agent
 from clevertap_segment_common.singer_target import DeliveryTarget
 from clevertap_segment_common.target_errors import ConnectionCheckError
-from singer_sdk.exceptions import ConfigValidationError
 
 from target_segment.mapping import MappingConfigError
 from target_segment.messages import MessageBuilder, RecordCalls
@@ -24,7 +24,6 @@ from target_segment.write_key_check import KeyCheck, check_write_key
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import PurePath
 
     from clevertap_segment_common.delivery import Item
 
@@ -48,51 +47,66 @@ class TargetSegment(DeliveryTarget):
     limits = LIMITS
     connection_test_help = "Check the connection: verify the write key with Segment and exit."
 
-    def __init__(
-        self,
-        *,
-        config: dict[str, t.Any] | PurePath | str | list[PurePath | str] | None = None,
-        parse_env_config: bool = False,
-        validate_config: bool = True,
-        setup_mapper: bool = True,
-    ) -> None:
-        super().__init__(
-            config=config,
-            parse_env_config=parse_env_config,
-            validate_config=validate_config,
-            setup_mapper=setup_mapper,
-        )
-        config_ = self.config
-        write_key = str(config_.get("write_key") or "")
-        self.dry_run = bool(config_["dry_run"])
-        try:
-            if len(write_key.strip()) < MIN_WRITE_KEY_LENGTH:
-                msg = (
-                    f"write_key is empty or shorter than {MIN_WRITE_KEY_LENGTH} characters; copy "
-                    "it from the source's settings in Segment."
-                )
-                raise ValueError(msg)
-            self.mappings = MappingSet(
-                config_.get("stream_mappings"),
-                config_.get("default_mapping"),
-                config_.get("mapping_preset") or "none",
-            )
-            region = config_.get("region") or "us"
-            self.api_url = checked_base_url(config_.get("api_url") or REGION_URLS[region])
-            self.settings_url = checked_base_url(
-                config_.get("settings_url") or DEFAULT_SETTINGS_URL, setting="settings_url"
-            )
-            self.integrations = self._integrations(config_.get("integrations"))
-        except ValueError as exc:  # MappingConfigError is a ValueError too
-            message = self.scrubber.scrub(str(exc))
-            raise ConfigValidationError(message, errors=[message]) from None
-        self._salt = str(config_.get("message_id_salt") or _default_salt(write_key)).encode()
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dry_run = bool(self.config["dry_run"])
+        write_key = str(self.config.get("write_key") or "")
+        self._salt = str(self.config.get("message_id_salt") or _default_salt(write_key)).encode()
         agent = user_agent("target-segment")
         self._library = {"name": "target-segment", "version": agent.partition("/")[2]}
         self._builders: list[MessageBuilder] = []
         self._counts_lock = threading.Lock()
         self._delivered_by_type: dict[str, int] = {}
         self._dry_run_by_type: dict[str, int] = {}
+
+    def setting_errors(self) -> list[str]:
+        """The shared checks, plus the write key, the mappings, the URLs and integrations."""
+        errors = super().setting_errors()
+        if len(str(self.config.get("write_key") or "").strip()) < MIN_WRITE_KEY_LENGTH:
+            errors.append(
+                f"write_key is empty or shorter than {MIN_WRITE_KEY_LENGTH} characters; copy "
+                "it from the source's settings in Segment."
+            )
+        checks = (
+            lambda: self.mappings,
+            lambda: self.api_url,
+            lambda: self.settings_url,
+            lambda: self.integrations,
+        )
+        for check in checks:
+            try:
+                check()
+            except ValueError as exc:  # MappingConfigError is a ValueError too
+                errors.append(str(exc))
+        return errors
+
+    # -- configuration, resolved once ------------------------------------------------------------
+
+    @cached_property
+    def mappings(self) -> MappingSet:
+        """How each stream's records become calls."""
+        return MappingSet(
+            self.config.get("stream_mappings"),
+            self.config.get("default_mapping"),
+            self.config["mapping_preset"],
+        )
+
+    @cached_property
+    def api_url(self) -> str:
+        """The Tracking API's base URL (api_url, else the region's)."""
+        return checked_base_url(self.config.get("api_url") or REGION_URLS[self.config["region"]])
+
+    @cached_property
+    def settings_url(self) -> str:
+        """The settings CDN's base URL (for the write-key check)."""
+        return checked_base_url(
+            self.config.get("settings_url") or DEFAULT_SETTINGS_URL, setting="settings_url"
+        )
+
+    @cached_property
+    def integrations(self) -> dict[str, t.Any] | None:
+        """The ``integrations`` object added to every call."""
+        return self._integrations(self.config.get("integrations"))
 
     @staticmethod
     def _integrations(raw: t.Any) -> dict[str, t.Any] | None:
