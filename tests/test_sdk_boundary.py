@@ -98,7 +98,8 @@ def violations(path: Path) -> list[str]:
     imported = sdk_imports(tree)
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
         private: set[str] = set()
-        for base in cls.bases:
+        for node in cls.bases:
+            base = node.value if isinstance(node, ast.Subscript) else node  # Reader[str]
             if isinstance(base, ast.Name) and base.id in imported:
                 sdk_class = resolve(imported[base.id])
                 if inspect.isclass(sdk_class):
