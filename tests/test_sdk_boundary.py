@@ -161,3 +161,57 @@ def test_sdk_internals_are_the_versions_the_overrides_were_written_for(qualified
         f"singer-sdk changed {qualified}: read its new source, adapt sdk_compat.py's use of "
         "it, then update its fingerprint in SDK_INTERNALS"
     )
+
+
+#: The Singer adapters: settings schemas, streams, sinks, the target base and the reader/writer.
+#: Every other module of the packages is vendor core (HTTP, delivery, journal, mapping, names).
+ADAPTERS = {
+    "clevertap-segment-common/clevertap_segment_common/clevertap_account.py",
+    "clevertap-segment-common/clevertap_segment_common/delivery_sink.py",
+    "clevertap-segment-common/clevertap_segment_common/record_checks.py",
+    "clevertap-segment-common/clevertap_segment_common/sdk_compat.py",
+    "clevertap-segment-common/clevertap_segment_common/singer_target.py",
+    "clevertap-segment-common/clevertap_segment_common/target_settings.py",
+    *(
+        f"tap-clevertap/tap_clevertap/{name}.py"
+        for name in (
+            "audience_stream",
+            "campaign_streams",
+            "count_streams",
+            "errors",
+            "report_streams",
+            "schema_streams",
+            "selection",
+            "settings",
+            "streams",
+            "tap",
+            "writer",
+        )
+    ),
+    "target-segment/target_segment/settings.py",
+    "target-clevertap/target_clevertap/settings.py",
+    "target-clevertap/target_clevertap/sink.py",
+}
+
+
+def test_the_vendor_core_does_not_import_singer_sdk() -> None:
+    packages = [
+        "clevertap-segment-common/clevertap_segment_common",
+        "tap-clevertap/tap_clevertap",
+        "target-segment/target_segment",
+        "target-clevertap/target_clevertap",
+    ]
+    importing = set()
+    for path in (p for package in packages for p in (ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            if any(m.split(".")[0] == "singer_sdk" for m in modules):
+                importing.add(str(path.relative_to(ROOT)))
+    assert importing - ADAPTERS == set(), "vendor-core modules importing singer_sdk"
+    assert ADAPTERS - importing == set(), "listed as adapters but no longer importing singer_sdk"
