@@ -15,6 +15,9 @@ from importlib import metadata
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 #: Errors after which a request may be sent again (what the server did with it is another matter:
 #: see ``MAYBE_PROCESSED`` and ``never_sent``).
@@ -32,6 +35,11 @@ MAYBE_PROCESSED: t.Final = (
 )
 #: Longest ``Retry-After`` wait honoured by default; a longer one is shortened to this.
 RETRY_AFTER_CAP_SECONDS: t.Final = 300.0
+#: A pooled connection idle longer than this is not used again. Servers and the load balancers in
+#: front of them drop idle keep-alive connections, some silently (the next request on it is reset
+#: and the client cannot tell whether it was processed); the lowest common default is 5 s
+#: (Node.js's keepAliveTimeout), so 4 s stays below it. CleverTap does not document its own.
+CONNECTION_IDLE_SECONDS: t.Final = 4.0
 
 
 def user_agent(distribution: str) -> str:
@@ -72,16 +80,59 @@ def parse_retry_after(
     return max(0.0, min(seconds, cap))
 
 
+class _IdleBound:
+    """Mixed into urllib3's connections: one idle past ``idle_limit`` counts as closed.
+
+    The pool then opens a new connection instead of sending on one a server may have dropped.
+    """
+
+    idle_limit: float = CONNECTION_IDLE_SECONDS
+    _last_used: float | None = None
+
+    @property
+    def is_connected(self) -> bool:
+        last = self._last_used
+        if last is not None and time.monotonic() - last > self.idle_limit:
+            return False
+        return bool(super().is_connected)  # type: ignore[misc]
+
+    def getresponse(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            self._last_used = time.monotonic()
+
+
+class _IdleBoundAdapter(HTTPAdapter):
+    """requests' adapter with pools of idle-bound connections."""
+
+    def __init__(self, idle_limit: float) -> None:
+        self._idle_limit = idle_limit
+        super().__init__()
+
+    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        limit = {"idle_limit": self._idle_limit}
+        plain = type("IdleBoundHTTPConnection", (_IdleBound, HTTPConnection), limit)
+        tls = type("IdleBoundHTTPSConnection", (_IdleBound, HTTPSConnection), limit)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("IdleBoundHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": plain}),
+            "https": type("IdleBoundHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": tls}),
+        }
+
+
 class ThreadSessions:
     """One ``requests.Session`` per thread (a session is not safe to share between threads).
 
     Proxies and the CA bundle come from the environment, read once per session: requests would
     read the whole environment and look for a .netrc on every request otherwise (about 2 ms
-    each), and a .netrc entry would replace the vendor's auth header.
+    each), and a .netrc entry would replace the vendor's auth header. Pooled connections are
+    not reused after ``idle_seconds`` (see ``CONNECTION_IDLE_SECONDS``).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, idle_seconds: float = CONNECTION_IDLE_SECONDS) -> None:
         self.url = url
+        self.idle_seconds = idle_seconds
         self._local = threading.local()
 
     def get(self) -> requests.Session:
@@ -89,6 +140,9 @@ class ThreadSessions:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            adapter = _IdleBoundAdapter(self.idle_seconds)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
             settings = session.merge_environment_settings(self.url, {}, None, None, None)
             session.proxies.update(settings["proxies"])
             session.verify = settings["verify"]

@@ -251,6 +251,7 @@ class DeliveryTarget(HookedTarget):
                 resend_hint=self.resend_hint,
                 retry=RetryPolicy(max_retries=int(self.config["max_retries"])),
                 timeout=float(self.config["request_timeout"]),
+                connection_idle_seconds=float(self.config["connection_idle_seconds"]),
                 logger=self.logger,
             )
         return self._engine

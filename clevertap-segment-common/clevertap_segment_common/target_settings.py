@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from singer_sdk import typing as th
 
+from clevertap_segment_common.http import CONNECTION_IDLE_SECONDS
+
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -122,6 +124,17 @@ def common_target_settings(
             th.NumberType,
             default=60,
             description="Seconds to wait for one API response.",
+        ),
+        th.Property(
+            "connection_idle_seconds",
+            th.NumberType(exclusive_minimum=0),
+            default=CONNECTION_IDLE_SECONDS,
+            description=(
+                "A kept-alive connection idle longer than this is not used again. A server or "
+                "load balancer may drop idle connections without a word, and a request sent on "
+                "one is reset with no way to tell whether it was processed; keep this below the "
+                "shortest idle timeout on the way to the API (4 s stays below the usual 5 s)."
+            ),
         ),
         th.Property(
             "max_retries",

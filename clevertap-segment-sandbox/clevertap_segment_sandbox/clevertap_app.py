@@ -152,6 +152,9 @@ async def clevertap_pipeline(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     state = request.app[STATE]
     traffic = state.traffic["clevertap"]
+    if _dropped_while_idle(request, state):
+        traffic.requests.count(f"{request.method} {request.path}", 0)
+        return web.Response(status=500)  # already aborted: aiohttp fails to write this, quietly
     log = state.request_logs["clevertap"]
     received_at = time.time()
     body: bytes | None = None
@@ -173,7 +176,33 @@ async def clevertap_pipeline(request: web.Request, handler: Handler) -> web.Stre
     traffic.requests.count(endpoint, response.status)
     if not response.prepared:
         _stamp(response, state)
+    if state.settings.stale_connection_seconds:
+        state.connection_activity[_peer(request)] = time.monotonic()
     return response
+
+
+def _peer(request: web.Request) -> object:
+    transport = request.transport
+    return transport.get_extra_info("peername") if transport is not None else None
+
+
+def _dropped_while_idle(request: web.Request, state: SandboxState) -> bool:
+    """A connection idle past stale_connection_seconds: reset it, the request unread.
+
+    Emulates what sits in front of an API (a load balancer, a NAT) forgetting an idle flow
+    without closing it, so the client cannot notice before it sends on it.
+    """
+    limit = state.settings.stale_connection_seconds
+    if not limit:
+        return False
+    peer = _peer(request)
+    last = state.connection_activity.get(peer)
+    if last is None or time.monotonic() - last <= limit:
+        return False
+    del state.connection_activity[peer]
+    state.stale_connection_resets += 1
+    abort_connection(request)
+    return True
 
 
 def build_clevertap_app(state: SandboxState) -> web.Application:

@@ -156,6 +156,15 @@ def main() -> None:
     help="Export cursors older than this answer Incorrect Usage.",
 )
 @click.option(
+    "--stale-connection-seconds",
+    type=click.FloatRange(min=0.0),
+    default=DEFAULTS.stale_connection_seconds,
+    show_default=True,
+    help="CleverTap API: a keep-alive connection idle longer than this is dropped without a "
+    "word, as a load balancer's idle timeout does; the next request on it is reset unread "
+    "(0 = never).",
+)
+@click.option(
     "--segment-rate-limit",
     type=click.FloatRange(min=0.0),
     default=0.0,

@@ -263,6 +263,7 @@ async def clevertap_stats(request: web.Request) -> web.Response:
             },
             "cursors": dict(state.cursor_stats),
             "faults_injected": dict(traffic.faults.injected),
+            "stale_connection_resets": state.stale_connection_resets,
             "uploads": state.uploads.stats(),
         }
     )

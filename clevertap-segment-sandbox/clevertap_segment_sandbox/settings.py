@@ -35,6 +35,7 @@ class SandboxSettings:
     slow_ms: int = 3000
     fault_in_progress: float = 0.0
     cursor_ttl_seconds: float = 3600.0
+    stale_connection_seconds: float = 0.0
     segment_rate_limit: float = 0.0
     segment_dedup_hours: float = 24.0
     max_event_properties: int = 100
@@ -72,8 +73,10 @@ class SandboxSettings:
             raise ValueError(
                 f"account ids must be distinct, non-empty and without commas, got {list(accounts)}"
             )
-        if self.cursor_ttl_seconds < 0 or self.segment_rate_limit < 0:
-            raise ValueError("cursor_ttl_seconds and segment_rate_limit must be >= 0")
+        if min(self.cursor_ttl_seconds, self.segment_rate_limit, self.stale_connection_seconds) < 0:
+            raise ValueError(
+                "cursor_ttl_seconds, segment_rate_limit and stale_connection_seconds must be >= 0"
+            )
         if self.segment_dedup_hours < 0:
             raise ValueError(f"segment_dedup_hours must be >= 0, got {self.segment_dedup_hours}")
 

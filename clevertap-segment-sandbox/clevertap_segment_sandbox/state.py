@@ -142,6 +142,9 @@ class SandboxState:
             for server in ("clevertap", "segment")
         }
         self.chains_in_flight: set[int] = set()
+        # Last activity per client connection (peer address), for stale_connection_seconds.
+        self.connection_activity: dict[object, float] = {}
+        self.stale_connection_resets = 0
         self.cursor_stats = dict.fromkeys(
             ("opened", "pages_served", "records_served", "expired", "invalid", "chain_overlaps"), 0
         )

@@ -37,6 +37,7 @@ from clevertap_segment_common.delivery.transport import (
     Verdict,
 )
 from clevertap_segment_common.http import (
+    CONNECTION_IDLE_SECONDS,
     MAYBE_PROCESSED,
     NETWORK_ERRORS,
     ThreadSessions,
@@ -118,6 +119,7 @@ class DeliveryEngine:
         resend_hint: str = "load this record again",
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
+        connection_idle_seconds: float = CONNECTION_IDLE_SECONDS,
         logger: logging.Logger | None = None,
         progress_interval: float = 10.0,
     ) -> None:
@@ -152,7 +154,7 @@ class DeliveryEngine:
         self._progress_interval = progress_interval
         self._last_progress = time.monotonic()
         self._started = time.monotonic()
-        self._sessions = ThreadSessions(transport.url)
+        self._sessions = ThreadSessions(transport.url, connection_idle_seconds)
         self._closed = False
 
     # -- producer side ---------------------------------------------------------------------------
