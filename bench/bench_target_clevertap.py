@@ -1,14 +1,15 @@
 """target-clevertap vs the way CleverTap's own clients upload, against the same sandbox.
 
-CleverTap's clients upload one batch at a time: the official Node library 100 records per request,
-the Go data-upload tool 1000. Both baselines here post exactly the records the target would send
-(already mapped, so they do less work than the target), one request at a time, and check every
-answer. The target reads the same events as Singer messages (Segment track calls, segment preset,
-journal on) and uploads with its defaults (5 lanes) and with the account's limit (15). Every run
-is its own process, timed from start to exit; runs alternate, repeat, and medians are compared,
-at 100 ms and 0 ms of sandbox latency. Each run must leave exactly N distinct events in the
-sandbox. CPU time per record is the process's user + system time. Memory: the target's peak RSS
-at 100,000 and 1,000,000 records.
+The peers are the ways CleverTap's clients upload: the Go data-upload tool CleverTap points bulk
+uploads to runs 3 workers of 1,000 records per request (the strongest, ``uploader_3x1000``); the
+official Node library and simple loops send one request at a time (100 or 1,000 records, kept as
+context). The peers post exactly the records the target would send (already mapped, so they do
+less work than the target) and check every answer. The target reads the same events as Singer
+messages (Segment track calls, segment preset, journal on) and uploads with its defaults (5
+lanes) and with the account's limit (15). Every run is its own process, timed from start to
+exit; runs alternate, repeat, and medians are compared, at 100 ms and 0 ms of sandbox latency.
+Each run must leave exactly N distinct events in the sandbox. CPU time per record is the
+process's user + system time. Memory: the target's peak RSS at 100,000 and 1,000,000 records.
 
 Every process runs with its bytecode cached (a warm-up run first), as after ``pip install``: this
 development environment sets PYTHONDONTWRITEBYTECODE and uv does not precompile, which would add
@@ -26,9 +27,11 @@ import datetime as dt
 import json
 import os
 import platform
+import queue
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import typing as t
 from pathlib import Path
@@ -114,31 +117,52 @@ def write_inputs(directory: Path, count: int) -> tuple[Path, Path]:
 # -- the baseline: one request at a time, like CleverTap's clients --------------------------------
 
 
-def sequential_worker(uploads: str, url: str, account: str, passcode: str, batch: int) -> None:
-    """Post the records in batches, waiting for each answer (run in its own process)."""
-    session = requests.Session()
+def sequential_worker(  # noqa: PLR0917 - the command line's arguments, in order
+    uploads: str, url: str, account: str, passcode: str, batch: int, workers: int = 1
+) -> None:
+    """Post the records in batches, each worker waiting for its answer (own process).
+
+    One worker is the clients' one-request-at-a-time loop; three are the Go data-upload tool's
+    pattern (3 workers x 1,000 records per request, docs/clevertap-api.md, known clients).
+    """
     headers = {
         "X-CleverTap-Account-Id": account,
         "X-CleverTap-Passcode": passcode,
         "Content-Type": "application/json; charset=utf-8",
     }
+    batches: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=workers * 2)
+    failures: list[BaseException] = []
 
-    def post(records: list[bytes]) -> None:
-        body = b'{"d":[' + b",".join(records) + b"]}"
-        answer = session.post(f"{url}/1/upload", data=body, headers=headers, timeout=60)
-        answer.raise_for_status()
-        if answer.json().get("status") != "success":
-            raise RuntimeError(answer.text[:200])
+    def work() -> None:
+        session = requests.Session()
+        while (records := batches.get()) is not None:
+            try:
+                body = b'{"d":[' + b",".join(records) + b"]}"
+                answer = session.post(f"{url}/1/upload", data=body, headers=headers, timeout=60)
+                answer.raise_for_status()
+                if answer.json().get("status") != "success":
+                    raise RuntimeError(answer.text[:200])
+            except Exception as exc:
+                failures.append(exc)
 
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
     pending: list[bytes] = []
     with open(uploads, "rb") as source:
         for line in source:
             pending.append(line.rstrip(b"\n"))
             if len(pending) == batch:
-                post(pending)
+                batches.put(pending)
                 pending = []
     if pending:
-        post(pending)
+        batches.put(pending)
+    for _ in threads:
+        batches.put(None)
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
 
 
 # -- runs -----------------------------------------------------------------------------------------
@@ -162,7 +186,9 @@ def target_command(
     return [TARGET_BIN, "--config", str(path), "--input", str(singer)]
 
 
-def baseline_command(sandbox: SandboxProcess, uploads: Path, batch: int) -> list[str]:
+def baseline_command(
+    sandbox: SandboxProcess, uploads: Path, batch: int, workers: int = 1
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -173,6 +199,7 @@ def baseline_command(sandbox: SandboxProcess, uploads: Path, batch: int) -> list
         sandbox.settings.account_id,
         sandbox.settings.passcode,
         str(batch),
+        str(workers),
     ]
 
 
@@ -215,6 +242,7 @@ def compare(latency: int, args: argparse.Namespace, work: Path) -> dict[str, t.A
     runs: dict[str, list[dict[str, t.Any]]] = {
         "target_5_lanes": [],
         "target_15_lanes": [],
+        "uploader_3x1000": [],
         "sequential_1000": [],
         "sequential_100": [],
     }
@@ -222,6 +250,7 @@ def compare(latency: int, args: argparse.Namespace, work: Path) -> dict[str, t.A
         variants: list[tuple[str, t.Callable[[], list[str]], int]] = [
             ("target_5_lanes", lambda: target_command(sandbox, work, singer, 5), count),
             ("target_15_lanes", lambda: target_command(sandbox, work, singer, 15), count),
+            ("uploader_3x1000", lambda: baseline_command(sandbox, uploads, 1000, 3), count),
             ("sequential_1000", lambda: baseline_command(sandbox, uploads, 1000), count),
             ("sequential_100", lambda: baseline_command(sandbox, node_uploads, 100), node_count),
         ]
@@ -252,7 +281,7 @@ def compare(latency: int, args: argparse.Namespace, work: Path) -> dict[str, t.A
     ratios = {
         f"{target}_vs_{base}": round(rate[target] / rate[base], 2)
         for target in ("target_5_lanes", "target_15_lanes")
-        for base in ("sequential_1000", "sequential_100")
+        for base in ("uploader_3x1000", "sequential_1000", "sequential_100")
     }
     return {"latency_ms": latency, "medians": medians, "ratios": ratios, "runs": runs}
 
@@ -305,11 +334,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--records", type=int)
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--sequential-worker", nargs=5, metavar="ARG")
+    parser.add_argument("--sequential-worker", nargs=6, metavar="ARG")
     args = parser.parse_args()
     if args.sequential_worker:
-        uploads, url, account, passcode, batch = args.sequential_worker
-        sequential_worker(uploads, url, account, passcode, int(batch))
+        uploads, url, account, passcode, batch, workers = args.sequential_worker
+        sequential_worker(uploads, url, account, passcode, int(batch), int(workers))
         return
     args.repeats = args.repeats or (2 if args.quick else 3)
     args.records = args.records or (10_000 if args.quick else 50_000)

@@ -277,4 +277,4 @@ def resolve_endpoint(config: t.Mapping[str, t.Any]) -> Endpoint:
 
 def resolve_timezone(config: t.Mapping[str, t.Any]) -> zoneinfo.ZoneInfo:
     """The configured timezone (UTC by default); ValueError names the bad value."""
-    return account_timezone(str(config.get("timezone") or "UTC"))
+    return account_timezone(str(config["timezone"]))

@@ -189,7 +189,7 @@ class TargetCleverTap(DeliveryTarget):
         """The delivery journal (None in dry_run or when disabled), opened on first use."""
         if self._journal is None and self._journal_wanted:
             journal = DeliveryJournal(
-                self.config.get("journal_path") or "output/target-clevertap-journal.sqlite",
+                self.config["journal_path"],
                 max_entries=int(self.config["journal_max_entries"]),
                 max_age_days=float(self.config["journal_max_age_days"]),
             )
