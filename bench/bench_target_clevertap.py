@@ -123,7 +123,7 @@ def sequential_worker(  # noqa: PLR0917 - the command line's arguments, in order
     """Post the records in batches, each worker waiting for its answer (own process).
 
     One worker is the clients' one-request-at-a-time loop; three are the Go data-upload tool's
-    pattern (3 workers x 1,000 records per request, docs/clevertap-api.md, known clients).
+    pattern (3 workers x 1,000 records per request, docs/clevertap-api.md §4.5, known clients).
     """
     headers = {
         "X-CleverTap-Account-Id": account,

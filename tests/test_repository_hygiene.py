@@ -45,11 +45,18 @@ def test_no_absolute_machine_paths() -> None:
     assert offenders == []
 
 
+def _path(*parts: str) -> str:
+    return "/" + "/".join(parts)
+
+
 def test_pattern_catches_machine_paths() -> None:
-    """The rule flags the paths it is meant for and leaves relative and system paths alone."""
-    assert MACHINE_PATH.search('File "/work/main/tap/x.py"')
-    assert MACHINE_PATH.search("/home/someone/.venv/lib")
-    assert MACHINE_PATH.search("/tmp/pytest-of-root/pytest-3/x")
+    """The rule flags the paths it is meant for and leaves relative and system paths alone.
+
+    The probes are assembled here so that this file holds no machine path itself.
+    """
+    assert MACHINE_PATH.search(f'File "{_path("work", "main", "tap", "x.py")}"')
+    assert MACHINE_PATH.search(_path("home", "someone", ".venv", "lib"))
+    assert MACHINE_PATH.search(_path("tmp", "pytest-of-root", "pytest-3", "x"))
     assert not MACHINE_PATH.search("site-packages/singer_sdk/target_base.py")
     assert not MACHINE_PATH.search("bench/results/reliability.json")
     assert not MACHINE_PATH.search('Path("/usr/lib/postgresql")')

@@ -170,6 +170,7 @@ ADAPTERS = {
     "clevertap-segment-common/clevertap_segment_common/delivery_sink.py",
     "clevertap-segment-common/clevertap_segment_common/record_checks.py",
     "clevertap-segment-common/clevertap_segment_common/sdk_compat.py",
+    "clevertap-segment-common/clevertap_segment_common/singer_reader.py",
     "clevertap-segment-common/clevertap_segment_common/singer_target.py",
     "clevertap-segment-common/clevertap_segment_common/target_settings.py",
     *(

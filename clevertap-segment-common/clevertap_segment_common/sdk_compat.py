@@ -22,7 +22,6 @@ from singer_sdk.helpers._catalog import (
     set_catalog_stream_selected,
 )
 from singer_sdk.helpers._typing import conform_record_data_types, get_datelike_property_type
-from singer_sdk.io_base import GenericSingerReader
 from singer_sdk.plugin_base import _ConfigInput as ConfigInput
 from singer_sdk.sinks import BatchSink
 
@@ -41,7 +40,6 @@ __all__ = [
     "SDK_INTERNALS",
     "ConfigInput",
     "HookedBatchSink",
-    "HookedReader",
     "HookedStream",
     "HookedTap",
     "HookedTarget",
@@ -57,7 +55,6 @@ SDK_INTERNALS: t.Final = {
     "singer_sdk.helpers._catalog.set_catalog_stream_selected": "10f1b175097e3722",
     "singer_sdk.helpers._typing.conform_record_data_types": "96b068101790b7de",
     "singer_sdk.helpers._typing.get_datelike_property_type": "667ded2b71a004ab",
-    "singer_sdk.singerlib.encoding.base.GenericSingerReader.__init__": "6fdb4766a4e207f2",
     "singer_sdk.plugin_base.PluginBase._handle_termination": "0d08ff68880d92a2",
     "singer_sdk.sinks.core.Sink._parse_timestamps_in_record": "7ff3892aa43d2bba",
     "singer_sdk.sinks.core.Sink._remove_sdc_metadata_from_record": "383153f8095dcbcb",
@@ -125,14 +122,6 @@ class HookedTarget(Target):
         """The SDK drains, emits STATE and exits 0 on a signal: ``on_signal`` decides instead."""
         _ = frame
         self.on_signal(signum)
-
-
-class HookedReader(GenericSingerReader[str]):
-    """The message reader's private state."""
-
-    def note_line(self, line: str) -> None:
-        """The line being processed: the SDK's error messages quote it."""
-        self._current_message = line
 
 
 class HookedBatchSink(BatchSink):

@@ -7,14 +7,13 @@ import typing as t
 from collections import Counter, defaultdict
 
 import orjson
-
-from clevertap_segment_common.sdk_compat import HookedReader
+from singer_sdk.io_base import GenericSingerReader
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
 
-class TolerantSingerReader(HookedReader):
+class TolerantSingerReader(GenericSingerReader[str]):
     """Reads JSON lines with orjson; lines that are not Singer messages go to ``on_bad_line``.
 
     Without a handler a bad line stops the run, as the SDK's own reader does.
@@ -45,9 +44,7 @@ class TolerantSingerReader(HookedReader):
         """Dispatch every line to its callback; bad lines are reported with their line number."""
         stats: dict[t.Any, int] = defaultdict(int)
         loads = orjson.loads
-        note_line = self.note_line
         for number, line in enumerate(file_input or self.default_input, start=1):
-            note_line(line)
             try:
                 message = loads(line)
             except orjson.JSONDecodeError as exc:
