@@ -29,6 +29,7 @@ NETWORK_ERRORS: t.Final = (
     ConnectionResetError,
 )
 #: The request may have been read and processed: the server got it and no answer came back.
+#: A connection reset or close counts too once the whole request was sent (``maybe_processed``).
 MAYBE_PROCESSED: t.Final = (
     requests.exceptions.ReadTimeout,
     requests.exceptions.ChunkedEncodingError,
@@ -60,6 +61,23 @@ def never_sent(exc: BaseException) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
+def maybe_processed(exc: BaseException) -> bool:
+    """Whether the server may have processed a request that failed with this network error.
+
+    A reset or close that came after the last byte of the request was handed to the socket is
+    what a server (or the proxy in front of it) that processed the request and then dropped the
+    connection produces, and so is a silently dropped idle connection; the client cannot tell
+    them apart. Idle connections are not reused (``CONNECTION_IDLE_SECONDS``), so the first
+    hardly happens and such a reset is taken for a processed request. One during the send, or
+    before a connection existed, cannot have been processed.
+    """
+    if isinstance(exc, MAYBE_PROCESSED):
+        return True
+    if never_sent(exc):
+        return False
+    return bool(getattr(_progress, "sent", False))
+
+
 def parse_retry_after(
     value: str | None, *, now: float | None = None, cap: float = RETRY_AFTER_CAP_SECONDS
 ) -> float | None:
@@ -80,10 +98,15 @@ def parse_retry_after(
     return max(0.0, min(seconds, cap))
 
 
+#: Per thread: whether the last request of this thread was sent whole (``maybe_processed``).
+_progress = threading.local()
+
+
 class _IdleBound:
     """Mixed into urllib3's connections: one idle past ``idle_limit`` counts as closed.
 
     The pool then opens a new connection instead of sending on one a server may have dropped.
+    Each connection also records whether a request was sent whole (see ``maybe_processed``).
     """
 
     idle_limit: float = CONNECTION_IDLE_SECONDS
@@ -95,6 +118,10 @@ class _IdleBound:
         if last is not None and time.monotonic() - last > self.idle_limit:
             return False
         return bool(super().is_connected)  # type: ignore[misc]
+
+    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().request(*args, **kwargs)  # type: ignore[misc]
+        _progress.sent = True
 
     def getresponse(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         try:
@@ -109,6 +136,10 @@ class _IdleBoundAdapter(HTTPAdapter):
     def __init__(self, idle_limit: float) -> None:
         self._idle_limit = idle_limit
         super().__init__()
+
+    def send(self, *args: t.Any, **kwargs: t.Any) -> requests.Response:
+        _progress.sent = False
+        return super().send(*args, **kwargs)
 
     def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().init_poolmanager(*args, **kwargs)

@@ -43,8 +43,9 @@ class RejectedRecordsWriter:
         reason: str,
         field: str | None = None,
         code: int | str | None = None,
+        details: dict[str, t.Any] | None = None,
     ) -> None:
-        """Record why one input record was not delivered."""
+        """Record why one input record was not delivered (``details`` adds fields to the line)."""
         self._append(
             {
                 "kind": "rejected_record",
@@ -55,6 +56,7 @@ class RejectedRecordsWriter:
                 "code": code,
                 "rejected_at": _now(),
                 "record": record,
+                **(details or {}),
             }
         )
 

@@ -298,8 +298,16 @@ class DeliveryTarget(HookedTarget):
             self._raise_if_rejected()
 
     def _vendor_rejected(self, item: Item, rejection: Rejection) -> None:
+        details = self.rejection_details(item, rejection)
+        if details:
+            rejection.details = {**(rejection.details or {}), **details}
         self._write_reject(item.stream, item.record, rejection)
         self.on_vendor_rejected(item, rejection)
+
+    def rejection_details(self, item: Item, rejection: Rejection) -> dict[str, t.Any] | None:
+        """Fields added to the rejected-records line of an item the API refused (none here)."""
+        _ = item, rejection
+        return None
 
     def _write_reject(self, stream: str, record: t.Any, rejection: Rejection) -> None:
         self.rejects.write(
@@ -309,6 +317,7 @@ class DeliveryTarget(HookedTarget):
             reason=rejection.reason,
             field=rejection.field,
             code=rejection.code,
+            details=rejection.details,
         )
         self.summary.count(self.summary.rejected, rejection.rule)
         if self._fail_on_reject and self._reject_error is None:

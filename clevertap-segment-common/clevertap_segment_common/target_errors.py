@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from clevertap_segment_common.delivery import Rejection
 
 
@@ -15,9 +17,12 @@ class RecordRejectedError(Exception):
         *,
         field: str | None = None,
         code: int | str | None = None,
+        details: dict[str, t.Any] | None = None,
     ) -> None:
         super().__init__(reason)
-        self.rejection = Rejection(reason=reason, rule=rule, code=code, field=field)
+        self.rejection = Rejection(
+            reason=reason, rule=rule, code=code, field=field, details=details
+        )
 
 
 class ConnectionCheckError(RuntimeError):

@@ -1,7 +1,9 @@
 """The CleverTap emulator: routes plus the per-request pipeline every vendor endpoint shares.
 
 Pipeline: auth (401) -> concurrency family (429 beyond 3 export / 15 upload in flight, per
-account) -> latency -> injected fault -> handler -> sending the body. Latency, slow faults and
+account) -> latency -> injected fault -> handler -> sending the body. The "stored_reset" fault of
+uploads runs the handler (the records are stored) and then resets the connection instead of
+answering: a client cannot tell it from a reset before processing. Latency, slow faults and
 the time a client takes to download the response all count as in-flight time: a slot is held
 until the last byte is handed to the socket, so slow downloads of big export pages keep it busy.
 """
@@ -95,10 +97,16 @@ async def _guarded(
         kinds = (
             ("reset", "5xx", "429", "slow", "in_progress")
             if is_page
+            else ("reset", "5xx", "429", "slow", "stored_reset")
+            if family == "upload"
             else ("reset", "5xx", "429", "slow")
         )
         fault = faults.draw(kinds)
         if fault == "reset":
+            abort_connection(request)
+            return None
+        if fault == "stored_reset":
+            await handler(request)  # stored as usual; the answer never leaves
             abort_connection(request)
             return None
         if fault == "5xx":

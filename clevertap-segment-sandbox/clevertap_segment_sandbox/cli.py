@@ -148,6 +148,11 @@ def main() -> None:
 @_probability(
     "fault-in-progress", 'an export page answers {"status":"fail","code":2} (in progress)'
 )
+@_probability(
+    "fault-stored-reset",
+    "CleverTap stores an upload, then resets its connection before any byte of the answer "
+    "(as a proxy or load balancer that drops a connection mid-answer does)",
+)
 @click.option(
     "--cursor-ttl-seconds",
     type=click.FloatRange(min=0.0),

@@ -17,6 +17,7 @@ FAULT_OPTIONS = {
     "fault_reset": "reset",
     "fault_slow": "slow",
     "fault_in_progress": "in_progress",
+    "fault_stored_reset": "stored_reset",
 }
 
 
@@ -81,6 +82,7 @@ class SandboxClient:
         fault_reset: float | None = None,
         fault_slow: float | None = None,
         fault_in_progress: float | None = None,
+        fault_stored_reset: float | None = None,
         slow_ms: int | None = None,
     ) -> dict[str, Any]:
         """Set fault probabilities (only those given) on "clevertap", "segment" or "both"."""
@@ -90,6 +92,7 @@ class SandboxClient:
             "fault_reset": fault_reset,
             "fault_slow": fault_slow,
             "fault_in_progress": fault_in_progress,
+            "fault_stored_reset": fault_stored_reset,
         }
         rates = {FAULT_OPTIONS[k]: v for k, v in given.items() if v is not None}
         body: dict[str, Any] = {"server": server, "rates": rates}

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
-FAULT_KINDS = ("5xx", "429", "reset", "slow", "in_progress")
+FAULT_KINDS = ("5xx", "429", "reset", "slow", "in_progress", "stored_reset")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class SandboxSettings:
     fault_slow: float = 0.0
     slow_ms: int = 3000
     fault_in_progress: float = 0.0
+    fault_stored_reset: float = 0.0
     cursor_ttl_seconds: float = 3600.0
     stale_connection_seconds: float = 0.0
     segment_rate_limit: float = 0.0
@@ -45,7 +46,14 @@ class SandboxSettings:
 
     def __post_init__(self) -> None:
         """Reject impossible values early, naming the option and the rule."""
-        for name in ("fault_5xx", "fault_429", "fault_reset", "fault_slow", "fault_in_progress"):
+        for name in (
+            "fault_5xx",
+            "fault_429",
+            "fault_reset",
+            "fault_slow",
+            "fault_in_progress",
+            "fault_stored_reset",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability between 0 and 1, got {value}")
@@ -88,6 +96,7 @@ class SandboxSettings:
             "reset": self.fault_reset,
             "slow": self.fault_slow,
             "in_progress": self.fault_in_progress,
+            "stored_reset": self.fault_stored_reset,
         }
 
     def cli_args(self) -> list[str]:

@@ -40,6 +40,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from clevertap_segment_common.target_errors import RecordRejectedError
 
 from target_clevertap.rules import DELIVERY_UNCERTAIN
@@ -311,6 +312,12 @@ class DeliveryJournal:
             )
             self.stats.marked_delivered += count
 
+    def record_delivered(self, fingerprints: Sequence[bytes]) -> None:
+        """Uploads found in CleverTap after the fact: delivered, as if confirmed when sent."""
+        send = self.mark_pending(fingerprints)
+        if send is not None:
+            self.mark_delivered([send], len(fingerprints))
+
     def forget(self, fingerprints: Iterable[bytes]) -> None:
         """CleverTap refused these uploads: sending them again later is not a duplicate."""
         rows = [(fp,) for fp in fingerprints]
@@ -341,6 +348,14 @@ class DeliveryJournal:
             self._release_lock()
 
 
+def uncertain_details(payload: bytes, fingerprint: bytes) -> dict[str, t.Any]:
+    """The fields of a ``delivery_uncertain`` line that ``target-clevertap-resolve`` reads.
+
+    The upload exactly as sent (the names CleverTap stored it under) and its journal key.
+    """
+    return {"upload": orjson.Fragment(payload), "fingerprint": fingerprint.hex()}
+
+
 class JournalPolicy:
     """The journal as the target uses it: the one interface the sinks and the engine's hooks call.
 
@@ -362,18 +377,18 @@ class JournalPolicy:
         self._unsent: set[bytes] = set()
         self.uncertain_resent = 0
 
-    def admit(self, fingerprint: bytes, stream: str) -> bool:
-        """Whether a non-idempotent upload should be sent."""
+    def admit(self, fingerprint: bytes, stream: str, payload: bytes) -> bool:
+        """Whether a non-idempotent upload (``payload`` as it would be sent) should be sent."""
         if fingerprint in self._unsent:
             self._count_skipped("duplicate_in_this_run")
             return False
         seen = self.journal.seen(fingerprint)
-        if seen is not Seen.NEW and not self._admit_seen(seen, stream):
+        if seen is not Seen.NEW and not self._admit_seen(seen, stream, payload, fingerprint):
             return False
         self._unsent.add(fingerprint)
         return True
 
-    def _admit_seen(self, seen: Seen, stream: str) -> bool:
+    def _admit_seen(self, seen: Seen, stream: str, payload: bytes, fingerprint: bytes) -> bool:
         """A record the journal knows: skip it, reject it, stop, or (resend) send it again."""
         if seen is Seen.DELIVERED:
             self._count_skipped("already_delivered")
@@ -393,8 +408,9 @@ class JournalPolicy:
             raise RecordRejectedError(
                 DELIVERY_UNCERTAIN.name,
                 "an earlier run sent this record and was stopped before CleverTap answered; "
-                "it is not sent again to avoid a duplicate. If CleverTap does not have it, "
-                "load this record again with journal_uncertain: resend.",
+                "it is not sent again to avoid a duplicate. target-clevertap-resolve looks for "
+                "it in CleverTap's export and can send it again if CleverTap does not have it.",
+                details=uncertain_details(payload, fingerprint),
             )
         self.uncertain_resent += 1
         return True

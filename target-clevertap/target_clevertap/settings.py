@@ -221,6 +221,12 @@ CONFIG_SCHEMA = th.PropertiesList(
         "yyyyMMddHHmmss `ts` of tap-clevertap events (set it to the source project's timezone).",
     ),
     th.Property(
+        "account_timezone",
+        th.StringType,
+        description="The CleverTap project's own IANA timezone (dashboard settings). Only "
+        "target-clevertap-resolve uses it: CleverTap's event export gives times in it.",
+    ),
+    th.Property(
         "journal_enabled",
         th.BooleanType,
         default=True,

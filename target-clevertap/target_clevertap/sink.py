@@ -92,7 +92,7 @@ class CleverTapSink(DeliverySink):
                 b"\x00".join((self._account, payload, source.encode() if source else b"")),
                 digest_size=FINGERPRINT_BYTES,
             ).digest()
-            if not self._journal.admit(fingerprint, self.stream_name):
+            if not self._journal.admit(fingerprint, self.stream_name, sent):
                 return None
             meta["fingerprint"] = fingerprint
         if self._builder.dropped:

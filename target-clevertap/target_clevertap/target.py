@@ -9,7 +9,7 @@ from clevertap_segment_common.property_names import PropertyNameNormalizer
 from clevertap_segment_common.singer_target import DeliveryTarget
 
 from target_clevertap.connection import check_connection
-from target_clevertap.journal import DeliveryJournal, JournalPolicy
+from target_clevertap.journal import DeliveryJournal, JournalPolicy, uncertain_details
 from target_clevertap.name_matcher import AccountNameMatcher
 from target_clevertap.rules import DELIVERY_UNCERTAIN
 from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
@@ -36,7 +36,9 @@ if t.TYPE_CHECKING:
 class TargetCleverTap(DeliveryTarget):
     """Loads profiles and events into CleverTap through ``POST /1/upload``."""
 
-    resend_hint = "load this record again with journal_uncertain: resend"
+    resend_hint = (
+        "target-clevertap-resolve looks for it in CleverTap's export and can send it again"
+    )
 
     name = "target-clevertap"
     config_jsonschema = CONFIG_SCHEMA
@@ -238,6 +240,12 @@ class TargetCleverTap(DeliveryTarget):
         self._uploaded["profile"] += len(items) - events
         if self._journal is not None:
             self._journal.delivered(items)
+
+    def rejection_details(self, item: Item, rejection: Rejection) -> dict[str, t.Any] | None:
+        """For an upload in doubt: what target-clevertap-resolve needs to look for it."""
+        if rejection.rule == DELIVERY_UNCERTAIN.name and "fingerprint" in item.meta:
+            return uncertain_details(item.payload, item.meta["fingerprint"])
+        return None
 
     def on_vendor_rejected(self, item: Item, rejection: Rejection) -> None:
         """CleverTap refused the record: forget it in the journal (not if it may have it)."""

@@ -59,7 +59,11 @@ def test_transient_errors_are_retried_until_everything_is_stored_once(
         max_retries=30,
     )
     run = run_target(config, events(200))
-    assert stored_numbers(process.client) == list(range(200))
+    # A reset after the whole request went out may follow storing: those events are listed
+    # delivery_uncertain instead of being sent again (test_connection_resets.py).
+    listed = [r["record"]["n"] for r in run.rejects if r["rule"] == "delivery_uncertain"]
+    assert len(run.rejects) == len(listed)
+    assert sorted(stored_numbers(process.client) + listed) == list(range(200))
     stats = process.client.clevertap_stats()
     assert stats["uploads"]["duplicate_events"] == 0
     assert sum(stats["faults_injected"][kind] for kind in ("5xx", "429", "reset")) > 0

@@ -14,9 +14,10 @@ STATE, so a re-run sends it again.
 Network errors are of two kinds. One that stops a request before the server could read it (no
 connection) is retried freely, and a batch that only ever failed that way is reported with
 ``on_unsent`` (the CleverTap journal forgets it). One where the request went out and no answer came
-back (read timeout, broken answer) may have been processed: ``unsafe_to_resend`` names the items of
-the batch a repeat could double (non-idempotent CleverTap events); those are settled as rejected
-with rule ``delivery_uncertain`` instead of being sent again, the rest are retried.
+back (read timeout, broken answer, a reset after the whole request was sent) may have been
+processed: ``unsafe_to_resend`` names the items of the batch a repeat could double (non-idempotent
+CleverTap events); those are settled as rejected with rule ``delivery_uncertain`` instead of being
+sent again, the rest are retried.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ from clevertap_segment_common.delivery.transport import (
 )
 from clevertap_segment_common.http import (
     CONNECTION_IDLE_SECONDS,
-    MAYBE_PROCESSED,
     NETWORK_ERRORS,
     ThreadSessions,
+    maybe_processed,
     never_sent,
 )
 
@@ -310,7 +311,7 @@ class DeliveryEngine:
             except NETWORK_ERRORS as exc:
                 answer = BatchAnswer(Verdict.RETRY, f"network error: {type(exc).__name__}")
                 reached = reached or not never_sent(exc)
-                if isinstance(exc, MAYBE_PROCESSED) and self._unsafe_to_resend is not None:
+                if self._unsafe_to_resend is not None and maybe_processed(exc):
                     unsafe = self._unsafe_to_resend(items)
                     if unsafe:
                         raise _UncertainItems(unsafe, answer.message) from None

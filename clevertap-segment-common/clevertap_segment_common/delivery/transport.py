@@ -43,6 +43,8 @@ class Rejection:
     rule: str
     code: int | str | None = None
     field: str | None = None
+    #: More fields for the rejected-records line (what a later check needs, e.g. the upload).
+    details: dict[str, t.Any] | None = None
 
 
 @dataclass(slots=True)
