@@ -214,6 +214,15 @@ def main() -> int:
                     "segment_accepted": client.segment_stats()["accepted"] - accepted,
                     "summary": read_json(OUTPUT / f"{target}-summary.json"),
                 }
+        say("==> meltano --environment=demo invoke target-clevertap:resolve-uncertain")
+        log = OUTPUT / "resolve-uncertain.log"
+        run(
+            [*MELTANO, "invoke", "target-clevertap:resolve-uncertain", "--settle-minutes", "0"],
+            env,
+            log,
+        )
+        reports = [line for line in log.read_text().splitlines() if line.startswith("{")]
+        resolution = json.loads(reports[-1])
         truth = client.seed_summary(event_profiles=False)
         segment = client.segment_stats()
         audiences = run_audiences(client, env)
@@ -259,6 +268,11 @@ def main() -> int:
         say(f"      skipped, {reason}: {count}")
     for rule, count in sorted(dict(ct.get("dropped_fields_by_rule") or {}).items()):
         say(f"      delivered without one field, {rule}: {count}")
+    say(
+        f"  in doubt (sent, no answer) / resolved from the export: {resolution['in_doubt']} / "
+        f"stored {resolution['stored']}, absent {resolution['absent']}, unknown "
+        f"{resolution['unknown']}"
+    )
     say_account_names(dict(ct.get("account_names") or {}))
     say(f"  profiles / events now in the CleverTap sandbox: {len(profiles)} / {uploaded_events}")
     say("CleverTap -> warehouse   (jobs clevertap-to-warehouse and clevertap-reports-to-warehouse,")

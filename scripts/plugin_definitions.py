@@ -111,6 +111,7 @@ def definition(plugin: str) -> dict[str, t.Any]:
         "pip_url": f"git+{REPOSITORY}.git#subdirectory={plugin}",
         "executable": entry.get("executable", plugin),
         "capabilities": entry["capabilities"],
+        **({"commands": entry["commands"]} if "commands" in entry else {}),
         "keywords": KEYWORDS[plugin_type],
         "settings_group_validation": [info["settings"].get("required", [])],
         "settings": [

@@ -288,3 +288,44 @@ def test_meltano_works_from_a_subdirectory(project: MeltanoProject) -> None:
     )
     names = {s["name"] for s in json.loads(listing.stdout)["schedules"]["job"]}
     assert "clevertap-events-to-segment-hourly" in names
+
+
+def test_events_left_in_doubt_are_settled_by_the_resolve_command(
+    project: MeltanoProject, sandbox: t.Any
+) -> None:
+    """A receiver that stores every upload and resets the connection before answering.
+
+    `meltano run` must list every event in doubt and send none twice; `meltano invoke
+    target-clevertap:resolve-uncertain` finds them in the export, and the journal then keeps a
+    re-run from sending them again.
+    """
+    orders = read_jsonl(ROOT / "samples" / "orders.jsonl")
+    mapping = {
+        "kind": "event",
+        "identity": "customer_id",
+        "event_name": "Order Completed",
+        "timestamp": "created_at",
+        "exclude": ["products"],
+    }
+    project.env["TARGET_CLEVERTAP_STREAM_MAPPINGS"] = json.dumps({"orders": mapping})
+    sandbox.client.set_faults(server="clevertap", fault_stored_reset=1.0)
+    try:
+        project.run("run", "tap-orders-file", "target-clevertap")
+    finally:
+        sandbox.client.set_faults(server="clevertap", fault_stored_reset=0.0)
+    assert project.summary("target-clevertap")["rejected_by_rule"] == {
+        "delivery_uncertain": len(orders)
+    }
+    ids = sorted(order["order_id"] for order in orders)
+    stored = sandbox.client.clevertap_uploaded_events()
+    assert sorted(event["evtData"]["order_id"] for event in stored) == ids  # each once
+
+    result = project.run("invoke", "target-clevertap:resolve-uncertain", "--settle-minutes", "0")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (report["in_doubt"], report["stored"]) == (len(orders), len(orders))
+    assert "sandbox-passcode" not in result.stdout + result.stderr
+
+    project.run("run", "tap-orders-file", "target-clevertap")
+    again = project.summary("target-clevertap")
+    assert again["skipped_by_reason"] == {"already_delivered": len(orders)}
+    assert sandbox.client.clevertap_uploaded_events() == stored

@@ -394,18 +394,46 @@ def write_open(path: Path, items: Sequence[InDoubt]) -> None:
             out.write(orjson.dumps(line) + b"\n")
 
 
-def _config(paths: Sequence[str]) -> dict[str, t.Any]:
-    """Merged JSON config files; ``ENV`` reads TARGET_CLEVERTAP_<SETTING> variables instead."""
+#: Where ``--config ENV`` looks: the plugin's own variables, then the ones Meltano sets for any
+#: loader (``meltano invoke target-clevertap:resolve-uncertain`` sets both).
+ENV_PREFIXES = ("TARGET_CLEVERTAP_", "MELTANO_LOAD_")
+
+
+def environment_config(schema: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Settings from environment variables, typed by the config schema (JSON for non-strings).
+
+    Object settings (stream_mappings, stream_maps) are left out: nothing here needs them, and
+    Meltano writes nested keys flattened ("stream.preset") into its variables.
+    """
+    config: dict[str, t.Any] = {}
+    for name, spec in schema["properties"].items():
+        kinds = spec.get("type", "string")
+        if kinds == "object" or (isinstance(kinds, list) and "object" in kinds):
+            continue
+        for prefix in ENV_PREFIXES:
+            raw = os.environ.get(prefix + name.upper())
+            if raw is None:
+                continue
+            textual = kinds == "string" or (isinstance(kinds, list) and "string" in kinds)
+            config[name] = raw if textual else json.loads(raw)
+            break
+    return config
+
+
+def _config(paths: Sequence[str], schema: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Merged JSON config files, in order; ``ENV`` stands for the environment's settings."""
     config: dict[str, t.Any] = {}
     for path in paths:
-        if path == "ENV":
-            continue
-        config.update(json.loads(Path(path).read_text()))
+        config.update(
+            environment_config(schema) if path == "ENV" else json.loads(Path(path).read_text())
+        )
     return config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``target-clevertap-resolve``."""
+    from singer_sdk.exceptions import ConfigValidationError
+
     from target_clevertap.target import TargetCleverTap  # the SDK only once arguments are read
 
     parser = argparse.ArgumentParser(
@@ -447,8 +475,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    use_env = "ENV" in args.config
-    target = TargetCleverTap(config=_config(args.config) or None, parse_env_config=use_env)
+    try:
+        target = TargetCleverTap(config=_config(args.config, TargetCleverTap.config_jsonschema))
+    except ConfigValidationError as exc:
+        parser.error(f"the configuration is not valid: {'; '.join(exc.errors) or exc}")
     zone_name = args.account_timezone or target.config.get("account_timezone")
     if not zone_name:
         parser.error(

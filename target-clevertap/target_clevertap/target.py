@@ -285,6 +285,11 @@ class TargetCleverTap(DeliveryTarget):
             "api_url": self.endpoint.base_url,
             "uploaded_profiles": self._uploaded["profile"],
             "uploaded_events": self._uploaded["event"],
+            "in_doubt": {
+                "listed": self.summary.rejected.get(DELIVERY_UNCERTAIN.name, 0),
+                "resolve_with": "target-clevertap-resolve --config <this config> "
+                "(meltano invoke target-clevertap:resolve-uncertain)",
+            },
         }
         if self.config.get("dry_run"):
             summary["dry_run_remote_validation"] = bool(
