@@ -72,9 +72,15 @@ def test_faults_clevertap_to_segment(workspace: Workspace) -> None:
 def test_faults_segment_to_clevertap(workspace: Workspace) -> None:
     outcome = faults.segment_to_clevertap(workspace, messages=2_000, latency_ms=0, seed=11)
     assert_passed(outcome)
-    assert outcome.counts["expected"] == 1_800  # every tenth message is an identify
-    assert outcome.counts["stored_once"] == 1_800
-    assert outcome.counts["profiles_missing"] == 0
+    counts = outcome.counts
+    assert counts["expected"] == 1_800  # every tenth message is an identify
+    # Events of an upload reset after it was sent are in doubt, and none was sent twice ...
+    assert counts["stored_once"] + counts["uncertain_not_stored"] == 1_800
+    assert counts["duplicated"] == 0
+    assert counts["resolution"]["in_doubt"] == counts["uncertain"] > 0
+    # ... until the resolve command found them stored or sent them again.
+    assert counts["after_resolution"] == {"stored_once": 1_800, "duplicated": 0, "lost": 0}
+    assert counts["profiles_missing"] == 0
     assert_no_secrets(workspace)
 
 
@@ -101,6 +107,12 @@ def test_sigkill_segment_to_clevertap_rejects_uncertain(workspace: Workspace) ->
     assert counts["duplicated"] == 0
     assert counts["lost"] == 0
     assert counts["stored_once"] + counts["uncertain_not_stored"] == 7_200
+    assert len(counts["in_doubt_per_kill"]) == 2
+    assert sum(counts["in_doubt_per_kill"]) == counts["uncertain"]
+    resolution = counts["resolution"]
+    assert resolution["stored"] + resolution["absent_resent"] == counts["uncertain"]
+    assert resolution["stored"] == counts["uncertain_and_stored"]
+    assert counts["after_resolution"] == {"stored_once": 7_200, "duplicated": 0, "lost": 0}
     assert_no_secrets(workspace)
 
 

@@ -125,3 +125,29 @@ def clevertap_accounting(
         "sandbox_duplicate_events": stats["uploads"]["duplicate_events"],
         "faults_injected": stats["faults_injected"],
     }
+
+
+def after_resolution(
+    client: SandboxClient, tracks: set[int], rejects: list[dict[str, t.Any]]
+) -> dict[str, int]:
+    """Once target-clevertap-resolve ran: every fed track event stored once, or refused by a rule.
+
+    Events listed in doubt no longer count as accounted for: the resolution must have found them
+    stored or sent them again.
+    """
+    stored = Counter(
+        int(event["evtData"]["seq"])
+        for event in client.clevertap_uploaded_events()
+        if isinstance(event.get("evtData", {}).get("seq"), int)
+    )
+    refused = {
+        seq
+        for line in rejects
+        if line["rule"] != "delivery_uncertain"
+        if (seq := _seq(line.get("record") or {})) is not None
+    }
+    return {
+        "stored_once": sum(1 for seq in set(stored) & tracks if stored[seq] == 1),
+        "duplicated": sum(count - 1 for count in stored.values() if count > 1),
+        "lost": len(tracks - set(stored) - refused),
+    }

@@ -17,13 +17,20 @@ resumes from the last state the target emitted, as an orchestrator would. Counti
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
+import sqlite3
 import time
 import typing as t
 
 from bench.reliability import plugins, segment_archive
-from bench.reliability.accounting import clevertap_accounting, expected_events, segment_accounting
+from bench.reliability.accounting import (
+    after_resolution,
+    clevertap_accounting,
+    expected_events,
+    segment_accounting,
+)
 from bench.reliability.environment import TODAY, start_sandbox
 from bench.reliability.faults import fed_in
 from bench.reliability.outcome import Outcome, summary_adds_up
@@ -54,16 +61,29 @@ def kill_at(
     return due
 
 
+def journal_pending(path: Path) -> int:
+    """Uploads target-clevertap's journal holds as sent without an answer (in doubt)."""
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM uploads u JOIN sends s ON s.id = u.send WHERE s.state = 0"
+        ).fetchone()
+    return int(count)
+
+
 def _run_with_kills(
     kills: int,
     commands: Callable[[dict[str, t.Any] | None, Path], list[list[str]]],
     *,
     out: Path,
     next_kill: Callable[[], Callable[[], bool]],
+    after_kill: Callable[[], None] | None = None,
 ) -> tuple[list[Attempt], Attempt]:
     """``kills`` runs killed when ``next_kill()``'s predicate says so, then one run to the end.
 
-    Each run resumes from the last state the previous one emitted.
+    Each run resumes from the last state the previous one emitted; ``after_kill`` runs after
+    each killed one.
     """
     state: dict[str, t.Any] | None = None
     attempts: list[Attempt] = []
@@ -75,6 +95,8 @@ def _run_with_kills(
             kill_when=next_kill(),
         )
         attempts.append(attempt)
+        if after_kill is not None:
+            after_kill()
         state = attempt.last_state or state
     final = run_chain(commands(state, out / "state-in-final.json"), out, "final")
     return attempts, final
@@ -207,10 +229,23 @@ def segment_to_clevertap(
             threshold = covered + rng.uniform(*KILL_SHARE) * (messages - covered)
             return kill_at(line_reached, threshold, interval=0.02)
 
-        attempts, final = _run_with_kills(kills, commands, out=out, next_kill=next_kill)
+        journal = out / "journal.sqlite"
+        in_doubt_after_kill: list[int] = []
+
+        def count_in_doubt() -> None:
+            # The journal's pending uploads only grow while killed runs leave some behind.
+            in_doubt_after_kill.append(journal_pending(journal) - sum(in_doubt_after_kill))
+
+        attempts, final = _run_with_kills(
+            kills, commands, out=out, next_kill=next_kill, after_kill=count_in_doubt
+        )
         rejects = plugins.read_rejects(out, "target-clevertap")
         counts = clevertap_accounting(client, tracks, users, rejects)
+        counts["in_doubt_per_kill"] = in_doubt_after_kill
         summary = plugins.read_summary(out, "target-clevertap")
+        if uncertain == "reject":
+            counts["resolution"] = plugins.resolve_in_doubt(target_config)
+            counts["after_resolution"] = after_resolution(client, tracks, rejects)
     finally:
         sandbox.stop()
     counts["kills"] = sum(attempt.killed for attempt in attempts)
@@ -226,6 +261,13 @@ def segment_to_clevertap(
         checks["nothing_duplicated"] = counts["duplicated"] == 0
         checks["stored_once_plus_uncertain_equals_fed"] = (
             counts["stored_once"] + counts["uncertain_not_stored"] == counts["expected"]
+        )
+        resolution, after = counts["resolution"], counts["after_resolution"]
+        checks["resolution_settles_every_event"] = (
+            resolution["unknown"] == resolution["absent"] == 0
+        )
+        checks["after_resolution_each_event_stored_once"] = (
+            after["stored_once"] == counts["expected"] and after["duplicated"] == 0
         )
     return Outcome(
         scenario="crash",

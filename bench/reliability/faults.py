@@ -13,6 +13,7 @@ import typing as t
 
 from bench.reliability import plugins, segment_archive
 from bench.reliability.accounting import (
+    after_resolution,
     clevertap_accounting,
     expected_events,
     expected_profiles,
@@ -118,17 +119,25 @@ def segment_to_clevertap(
         )
         rejects = plugins.read_rejects(out, "target-clevertap")
         counts = clevertap_accounting(client, tracks, users, rejects)
-        counts["faults_injected"] = injected_faults(client)
         summary = plugins.read_summary(out, "target-clevertap")
+        # Resets after a whole upload was sent leave its events in doubt; the resolve command
+        # (under the same faults) must find them stored or send them again, never twice.
+        counts["resolution"] = plugins.resolve_in_doubt(target_config)
+        counts["after_resolution"] = after_resolution(client, tracks, rejects)
+        counts["faults_injected"] = injected_faults(client)
     finally:
         sandbox.stop()
+    resolution, after = counts["resolution"], counts["after_resolution"]
     return _outcome(
         "Segment archive → target-clevertap",
         counts,
         {
-            "nothing_uncertain": counts["uncertain"] == 0,
             "nothing_rejected": counts["rejected_other"] == 0,
             "every_profile_stored": counts["profiles_missing"] == 0,
+            "resolution_settles_every_event": resolution["in_doubt"] == counts["uncertain"]
+            and resolution["unknown"] == resolution["absent"] == 0,
+            "after_resolution_nothing_lost": after["lost"] == 0,
+            "after_resolution_nothing_duplicated": after["duplicated"] == 0,
         },
         attempt=attempt,
         summary=summary,
