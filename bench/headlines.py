@@ -191,7 +191,14 @@ def _reliability(data: dict[str, t.Any]) -> list[Row]:
         c = s["counts"]
         if "expected" not in c:
             continue
-        uncertain = f", {c['uncertain']:,} listed as uncertain" if c.get("uncertain") else ""
+        uncertain = f", {c['uncertain']:,} listed as in doubt" if c.get("uncertain") else ""
+        if "resolution" in c:
+            found, after = c["resolution"], c["after_resolution"]
+            uncertain += (
+                f"; target-clevertap-resolve: {found['stored']:,} found stored, "
+                f"{found['absent_resent']:,} sent again, {found['unknown']:,} unknown -> lost "
+                f"{after['lost']:,}, doubled {after['duplicated']:,}"
+            )
         rows.append(
             _row(
                 "reliability",

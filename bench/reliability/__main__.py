@@ -16,7 +16,15 @@ import typing as t
 from functools import partial
 from pathlib import Path
 
-from bench.reliability import bad_input, crashes, faults, meltano_crash, report, secret_scan
+from bench.reliability import (
+    bad_input,
+    crashes,
+    faults,
+    meltano_crash,
+    report,
+    secret_scan,
+    window,
+)
 from bench.reliability.environment import ROOT, Workspace
 
 if t.TYPE_CHECKING:
@@ -24,7 +32,7 @@ if t.TYPE_CHECKING:
 
     from bench.reliability.outcome import Outcome
 
-SCENARIOS = ("faults", "crashes", "meltano", "bad-input")
+SCENARIOS = ("faults", "crashes", "window", "meltano", "bad-input")
 #: Volumes per mode: (days, events per day) for CleverTap history, messages for the archive.
 VOLUMES: dict[str, dict[str, t.Any]] = {
     "quick": {
@@ -32,6 +40,7 @@ VOLUMES: dict[str, dict[str, t.Any]] = {
         "faults_messages": 5_000,
         "crash_history": (3, 400),
         "crash_messages": 12_000,
+        "window_messages": 12_000,
         "meltano_history": (3, 150),
         "kills": 5,
         "meltano_kills": 2,
@@ -40,7 +49,9 @@ VOLUMES: dict[str, dict[str, t.Any]] = {
         "faults_history": (10, 200),
         "faults_messages": 22_000,
         "crash_history": (10, 1000),
-        "crash_messages": 112_000,
+        # 30,000 track events (every tenth message is an identify)
+        "crash_messages": 33_334,
+        "window_messages": 33_334,
         "meltano_history": (6, 800),
         "kills": 5,
         "meltano_kills": 5,
@@ -92,6 +103,12 @@ def plan(
             )
             for policy in ("reject", "resend")
         ]
+    if "window" in only:
+        steps.append(
+            partial(
+                window.in_doubt_window, workspace, messages=volumes["window_messages"], **common
+            )
+        )
     if "meltano" in only:
         days, per_day = volumes["meltano_history"]
         steps.append(

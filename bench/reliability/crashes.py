@@ -66,9 +66,12 @@ def journal_pending(path: Path) -> int:
     if not path.exists():
         return 0
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        (count,) = db.execute(
-            "SELECT count(*) FROM uploads u JOIN sends s ON s.id = u.send WHERE s.state = 0"
-        ).fetchone()
+        try:
+            (count,) = db.execute(
+                "SELECT count(*) FROM uploads u JOIN sends s ON s.id = u.send WHERE s.state = 0"
+            ).fetchone()
+        except sqlite3.OperationalError:  # created, its tables not yet
+            return 0
     return int(count)
 
 
@@ -236,14 +239,19 @@ def segment_to_clevertap(
             # The journal's pending uploads only grow while killed runs leave some behind.
             in_doubt_after_kill.append(journal_pending(journal) - sum(in_doubt_after_kill))
 
+        # With resend, a later run moves earlier pending uploads on: only reject's count is clean.
         attempts, final = _run_with_kills(
-            kills, commands, out=out, next_kill=next_kill, after_kill=count_in_doubt
+            kills,
+            commands,
+            out=out,
+            next_kill=next_kill,
+            after_kill=count_in_doubt if uncertain == "reject" else None,
         )
         rejects = plugins.read_rejects(out, "target-clevertap")
         counts = clevertap_accounting(client, tracks, users, rejects)
-        counts["in_doubt_per_kill"] = in_doubt_after_kill
         summary = plugins.read_summary(out, "target-clevertap")
         if uncertain == "reject":
+            counts["in_doubt_per_kill"] = in_doubt_after_kill
             counts["resolution"] = plugins.resolve_in_doubt(target_config)
             counts["after_resolution"] = after_resolution(client, tracks, rejects)
     finally:

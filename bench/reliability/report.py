@@ -40,6 +40,22 @@ def _row(scenario: dict[str, t.Any]) -> tuple[str, str, str, str, str, str]:
             "0" if scenario["checks"].get("every_record_accounted_once") else "see details",
             verdict,
         )
+    if kind == "window":
+        rows = counts["by_batch_size_rows"]
+        return (
+            kind,
+            scenario["pipeline"],
+            f"{counts['events']:,} events at batch_size_rows "
+            + ", ".join(rows)
+            + ", in-doubt count sampled every 50 ms",
+            "; ".join(
+                f"{batch}: median {row['in_doubt_median']:,.0f} (max {row['in_doubt_max']:,}) "
+                f"in doubt at {row['events_per_s']:,} events/s"
+                for batch, row in rows.items()
+            ),
+            "-",
+            verdict,
+        )
     tried = f"{counts['expected']:,} records"
     if "kills" in counts:
         tried += f", SIGKILL {counts['kills']} times, then run to the end"
@@ -49,10 +65,23 @@ def _row(scenario: dict[str, t.Any]) -> tuple[str, str, str, str, str, str]:
     if "stored_once" in counts:
         outcome = f"{counts['stored_once']:,} stored once"
         if counts["uncertain"]:
+            cause = "in flight at a kill" if "kills" in counts else "reset after sending"
             outcome += (
-                f"; {counts['uncertain']:,} uncertain (in flight at a kill): "
+                f"; {counts['uncertain']:,} in doubt ({cause}): "
                 f"{counts['uncertain_and_stored']:,} of them stored, "
                 f"{counts['uncertain_not_stored']:,} not, listed as delivery_uncertain"
+            )
+        if counts.get("in_doubt_per_kill") and "resolution" in counts:
+            outcome += " (per kill: " + ", ".join(f"{n:,}" for n in counts["in_doubt_per_kill"])
+            outcome += ")"
+        if "resolution" in counts:
+            resolution, after = counts["resolution"], counts["after_resolution"]
+            outcome += (
+                f"; target-clevertap-resolve: {resolution['stored']:,} found stored, "
+                f"{resolution['absent_resent']:,} absent and sent again, "
+                f"{resolution['unknown']:,} unknown ({len(resolution['runs'])} run(s)) -> "
+                f"{after['stored_once']:,} stored once, {after['lost']:,} lost, "
+                f"{after['duplicated']:,} doubled"
             )
         if counts["duplicated"]:
             outcome += f"; **{counts['duplicated']:,} doubled** (re-sent uncertain records)"

@@ -6,6 +6,7 @@ import json
 import socket
 import time
 import tracemalloc
+from collections import Counter
 
 import orjson
 import pytest
@@ -65,6 +66,30 @@ def test_connection_reset_is_retried(server_factory) -> None:
     result = run_engine(server, make_items(30))
     assert sorted(server.delivered_numbers()) == list(range(30))
     assert result["stats"]["retries"] == len(server.attempts)  # one per batch
+
+
+def test_a_reset_after_the_whole_request_was_read_leaves_unsafe_items_in_doubt(
+    server_factory,
+) -> None:
+    """The server read the whole request (it may have stored it) and then reset: the items a
+    repeat could double are settled as delivery_uncertain, the others are sent again."""
+
+    def reads_then_resets(items: list[dict], attempt: int) -> tuple[int, dict, dict]:
+        first = attempt == 1 and any(item["n"] % 2 for item in items)
+        return (DROP, {}, {}) if first else (200, {}, {})
+
+    server = server_factory(reads_then_resets)
+    result = run_engine(
+        server,
+        make_items(30),
+        unsafe_to_resend=lambda items: [i for i, item in enumerate(items) if item.record["n"] % 2],
+    )
+    odd = [n for n in range(30) if n % 2]
+    assert sorted(result["rejected"]) == [(n, "delivery_uncertain") for n in odd]
+    assert sorted(result["delivered"]) == [n for n in range(30) if n % 2 == 0]
+    sent = Counter(int(n) for key, times in server.attempts.items() for n in key.split(",") * times)
+    assert all(sent[n] == 1 for n in odd)  # an item in doubt went out once, never again
+    assert all(sent[n] == 2 for n in range(0, 30, 2))  # a safe one again after the reset
 
 
 def test_bad_batch_is_bisected_to_the_poison_item(server_factory) -> None:
