@@ -190,6 +190,7 @@ ADAPTERS = {
         )
     ),
     "target-segment/target_segment/settings.py",
+    "target-clevertap/target_clevertap/resolve.py",
     "target-clevertap/target_clevertap/settings.py",
     "target-clevertap/target_clevertap/sink.py",
 }

@@ -260,9 +260,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         allowed_values=["reject", "resend", "fail"],
         description="What to do with a record an earlier run sent without learning the outcome "
         "(it was killed while the upload was in flight): `reject` does not send it again and "
-        "writes it to rejected_records_path (rule delivery_uncertain) - no duplicates, nothing "
-        "silently lost; `resend` uploads it again (at-least-once: an event may be doubled); "
-        "`fail` stops the run so someone can decide.",
+        "writes it to rejected_records_path (rule delivery_uncertain; target-clevertap-resolve "
+        "settles it from CleverTap's export) - no duplicates, nothing silently lost; `resend` "
+        "uploads it again (at-least-once: an event may be doubled); `fail` stops the run so "
+        "someone can decide.",
     ),
 ).to_dict()
 
