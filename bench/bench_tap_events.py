@@ -1,8 +1,12 @@
-"""Events throughput of tap-clevertap against a bare requests+json loop over the same sandbox pages.
+"""Events throughput of tap-clevertap against bare export loops over the same sandbox pages.
 
-Both run as subprocesses writing to /dev/null, alternating, several repetitions per volume, at two
-volumes (to see whether memory stays flat). Reports median records/s, median peak RSS and the
-tap/bare ratio; writes bench/results/tap_events.json.
+The peers: the strongest loop a user would write - three cursor chains at once (CleverTap allows
+three concurrent export calls per account; docs/clevertap-api.md §1.4), orjson - and, as context,
+one chain after another with requests + the standard json module. All run as subprocesses writing
+to /dev/null, alternating, several repetitions per volume: two volumes 3x apart without latency
+(does memory stay flat?), the larger one again at 100 ms per call, and an hourly run's size
+(about 10,000 records, 100 ms) where start-up counts. Reports median records/s, CPU µs per record,
+median peak RSS and the ratios; writes bench/results/tap_events.json.
 
     .venv/bin/python bench/bench_tap_events.py [--quick] [--reps N]
 """
@@ -18,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,11 +38,18 @@ RESULTS = ROOT / "bench" / "results" / "tap_events.json"
 TAP = ROOT / ".venv" / "bin" / "tap-clevertap"
 TIMEZONE = "Asia/Kolkata"
 TODAY = dt.date(2026, 11, 20)
-#: (events per day, profiles, days): volume grows with days, so pages keep their size.
+#: (events per day, profiles, days, latency ms): volume grows with days, so pages keep their size.
+#: The first two (no latency) measure memory growth; the last is an hourly run's size.
 VOLUMES = {
-    "quick": [(150, 2000, 4), (150, 2000, 12)],
-    "full": [(300, 5000, 7), (300, 5000, 21)],
+    "quick": [(150, 2000, 4, 0), (150, 2000, 12, 0), (150, 2000, 12, 100), (150, 2000, 4, 100)],
+    "full": [(300, 5000, 7, 0), (300, 5000, 21, 0), (300, 5000, 21, 100), (300, 5000, 3, 100)],
 }
+#: The peers, strongest first.
+PEERS = {
+    "bare_3": "3 concurrent export chains, orjson",
+    "bare": "one chain at a time, requests + json",
+}
+EXPORT_CONCURRENCY = 3
 
 
 def bare_loop(config_path: str) -> None:
@@ -70,6 +82,53 @@ def bare_loop(config_path: str) -> None:
                     out.write(json.dumps(record) + "\n")
                 cursor = page.get("next_cursor")
             day += dt.timedelta(days=1)
+    out.flush()
+
+
+def concurrent_loop(config_path: str) -> None:
+    """The strongest peer: three chains at once, one session each, orjson, one line per record."""
+    import orjson
+
+    config = json.loads(Path(config_path).read_text())
+    headers = {
+        "X-CleverTap-Account-Id": config["account_id"],
+        "X-CleverTap-Passcode": config["passcode"],
+    }
+    base = config["api_url"]
+    first = dt.date.fromisoformat(config["start_date"])
+    last = dt.date.fromisoformat(config["end_date"])
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    work = [(name, int(day.strftime("%Y%m%d"))) for name in config["event_names"] for day in days]
+    out = sys.stdout.buffer
+    lock = threading.Lock()
+
+    def chains() -> None:
+        session = requests.Session()
+        while True:
+            with lock:
+                if not work:
+                    return
+                name, stamp = work.pop()
+            opened = session.post(
+                f"{base}/1/events.json?batch_size={config['batch_size']}",
+                json={"event_name": name, "from": stamp, "to": stamp},
+                headers=headers,
+            )
+            cursor = orjson.loads(opened.content).get("cursor")
+            while cursor:
+                page = orjson.loads(
+                    session.get(f"{base}/1/events.json?cursor={cursor}", headers=headers).content
+                )
+                lines = b"".join(orjson.dumps(r) + b"\n" for r in page.get("records") or ())
+                with lock:
+                    out.write(lines)
+                cursor = page.get("next_cursor")
+
+    threads = [threading.Thread(target=chains) for _ in range(EXPORT_CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     out.flush()
 
 
@@ -194,25 +253,30 @@ def _record_path_report(count: int) -> dict[str, Any]:
     }
 
 
-def _run(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB, sampled every 10 ms) of one subprocess writing to /dev/null.
+def _run(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds of one subprocess writing to /dev/null.
 
-    (getrusage's ru_maxrss is no use here: a child inherits the parent's high-water mark.)
+    Peak RSS is sampled every 10 ms (getrusage's ru_maxrss is no use here: a child inherits the
+    parent's high-water mark); CPU (user + system) comes from the child's own rusage.
     """
     with open(os.devnull, "wb") as sink:
         start = time.perf_counter()
         process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.DEVNULL)
         watched = psutil.Process(process.pid)
         peak = 0
-        while process.poll() is None:
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
             with contextlib.suppress(psutil.Error):
                 peak = max(peak, watched.memory_info().rss)
             time.sleep(0.01)
         elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         msg = f"{argv[0]} exited with {process.returncode}"
         raise RuntimeError(msg)
-    return elapsed, peak / 2**20
+    return elapsed, peak / 2**20, usage.ru_utime + usage.ru_stime
 
 
 def _count_tap_records(argv: list[str]) -> int:
@@ -268,10 +332,10 @@ def _shape(base: str, config: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def bench_volume(
-    events_per_day: int, profiles: int, days: int, reps: int, workdir: Path
+def bench_volume(  # noqa: PLR0917 - one volume's parameters, in order
+    events_per_day: int, profiles: int, days: int, latency_ms: int, reps: int, workdir: Path
 ) -> dict[str, Any]:
-    """Alternate tap and bare runs over one seeded sandbox; return medians and the ratio."""
+    """Alternate the tap and its peers over one seeded sandbox; return medians and ratios."""
     from clevertap_segment_sandbox import SandboxProcess
 
     with SandboxProcess(
@@ -281,6 +345,7 @@ def bench_volume(
         profiles=profiles,
         events_per_day=events_per_day,
         timezone=TIMEZONE,
+        latency_ms=latency_ms,
     ) as sandbox:
         summary = sandbox.client.seed_summary()
         names = sorted(_exportable_names(summary))
@@ -295,13 +360,16 @@ def bench_volume(
             "batch_size": 4991,
             "type_properties_from_schema": False,
         }
-        config_path = workdir / f"config-{events_per_day}.json"
+        config_path = workdir / f"config-{events_per_day}-{days}-{latency_ms}.json"
         config_path.write_text(json.dumps(config))
-        catalog_path = workdir / f"catalog-{events_per_day}.json"
+        catalog_path = workdir / f"catalog-{events_per_day}-{days}-{latency_ms}.json"
         catalog_path.write_text(json.dumps(_events_catalog(config_path)))
-        tap_argv = [str(TAP), "--config", str(config_path), "--catalog", str(catalog_path)]
-        bare_argv = [sys.executable, __file__, "--bare-loop", str(config_path)]
-        records = _count_tap_records(tap_argv)
+        argvs = {
+            "tap": [str(TAP), "--config", str(config_path), "--catalog", str(catalog_path)],
+            "bare_3": [sys.executable, __file__, "--concurrent-loop", str(config_path)],
+            "bare": [sys.executable, __file__, "--bare-loop", str(config_path)],
+        }
+        records = _count_tap_records(argvs["tap"])
         first = str(config["start_date"]).replace("-", "")
         last = str(config["end_date"]).replace("-", "")
         expected = sum(
@@ -313,36 +381,42 @@ def bench_volume(
         if records != expected:
             msg = f"the tap emitted {records} records, the sandbox holds {expected}"
             raise RuntimeError(msg)
-        runs: dict[str, list[tuple[float, float]]] = {"tap": [], "bare": []}
+        runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label in argvs}
+        order = list(argvs)
         for rep in range(reps):
-            order = [("tap", tap_argv), ("bare", bare_argv)]
-            for label, argv in order if rep % 2 == 0 else order[::-1]:
-                runs[label].append(_run(argv))
+            shift = rep % len(order)
+            for label in order[shift:] + order[:shift]:
+                runs[label].append(_run(argvs[label]))
         shape = _shape(sandbox.clevertap_url, config)
 
     def summary_of(label: str) -> dict[str, Any]:
-        times = [elapsed for elapsed, _ in runs[label]]
-        rss = [peak for _, peak in runs[label]]
+        times = [elapsed for elapsed, _, _ in runs[label]]
+        rss = [peak for _, peak, _ in runs[label]]
+        cpu = [seconds for _, _, seconds in runs[label]]
         return {
             "records_per_second_median": round(records / statistics.median(times)),
             "seconds": [round(x, 3) for x in times],
+            "cpu_us_per_record_median": round(statistics.median(cpu) / records * 1e6, 1),
+            "records_per_cpu_second_median": round(records / statistics.median(cpu)),
             "peak_rss_mib_median": round(statistics.median(rss), 1),
             "peak_rss_mib": [round(x, 1) for x in rss],
         }
 
-    tap, bare = summary_of("tap"), summary_of("bare")
+    measured = {label: summary_of(label) for label in argvs}
+    rate = {label: m["records_per_second_median"] for label, m in measured.items()}
+    memory = {label: m["peak_rss_mib_median"] for label, m in measured.items()}
     return {
         "events_per_day": events_per_day,
         "profiles": profiles,
         "days": days,
+        "latency_ms": latency_ms,
         "event_names": len(names),
         "records": records,
         "shape": shape,
-        "tap": tap,
-        "bare": bare,
-        "throughput_ratio_tap_over_bare": round(
-            tap["records_per_second_median"] / bare["records_per_second_median"], 3
-        ),
+        **measured,
+        "throughput_ratio_tap_over_bare_3": round(rate["tap"] / rate["bare_3"], 3),
+        "throughput_ratio_tap_over_bare": round(rate["tap"] / rate["bare"], 3),
+        "memory_ratio_tap_over_bare_3": round(memory["tap"] / memory["bare_3"], 2),
     }
 
 
@@ -359,11 +433,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small volumes, 3 repetitions")
     parser.add_argument("--reps", type=int, default=None, help="repetitions per volume")
     parser.add_argument("--bare-loop", metavar="CONFIG", help=argparse.SUPPRESS)
+    parser.add_argument("--concurrent-loop", metavar="CONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--record-path", metavar="VARIANT", help=argparse.SUPPRESS)
     parser.add_argument("--records", type=int, default=5000, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_loop:
         bare_loop(args.bare_loop)
+        return
+    if args.concurrent_loop:
+        concurrent_loop(args.concurrent_loop)
         return
     if args.record_path:
         record_path(args.record_path, args.records)
@@ -372,10 +450,11 @@ def main() -> None:
     volumes = VOLUMES["quick" if args.quick else "full"]
     reps = args.reps or (3 if args.quick else 5)
     with tempfile.TemporaryDirectory() as tmp:
-        results = [bench_volume(e, p, d, reps, Path(tmp)) for e, p, d in volumes]
-    small, large = results
+        results = [bench_volume(e, p, d, ms, reps, Path(tmp)) for e, p, d, ms in volumes]
+    small, large = results[:2]
     report = {
-        "benchmark": "tap-clevertap events stream vs bare requests+json loop",
+        "benchmark": "tap-clevertap events stream vs bare export loops",
+        "peers": PEERS,
         "quick": args.quick,
         "repetitions": reps,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},

@@ -65,10 +65,16 @@ def _utc(value: str) -> datetime:
 
 
 def _overlap(a: list[dict[str, t.Any]], b: list[dict[str, t.Any]]) -> float:
-    """Seconds during which a try of `a` and a try of `b` were running together."""
+    """Seconds during which a try of `a` and a try of `b` were running together.
+
+    A try that never ran (a run the last minute's tick created just before the DAGs were paused)
+    has no start or end date and counts for nothing.
+    """
+    ran_a = [x for x in a if x["start_date"] and x["end_date"]]
+    ran_b = [y for y in b if y["start_date"] and y["end_date"]]
     total = 0.0
-    for x in a:
-        for y in b:
+    for x in ran_a:
+        for y in ran_b:
             start = max(_utc(x["start_date"]), _utc(y["start_date"]))
             end = min(_utc(x["end_date"]), _utc(y["end_date"]))
             total += max((end - start).total_seconds(), 0.0)

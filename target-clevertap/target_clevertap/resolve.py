@@ -487,10 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     tz = account_timezone(str(zone_name))
     rejects = Path(args.rejects) if args.rejects else target.rejects.path
-    if not rejects.exists():
-        print(json.dumps({"in_doubt": 0, "rejects": str(rejects), "note": "no such file"}))
-        return 0
-    in_doubt, without_upload = read_in_doubt(rejects)
+    in_doubt, without_upload = read_in_doubt(rejects) if rejects.exists() else ([], 0)
     if without_upload:
         logger.warning(
             "%d delivery_uncertain line(s) in %s carry no upload (written by an older version, "

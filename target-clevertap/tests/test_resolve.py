@@ -162,3 +162,11 @@ def test_a_wrong_account_timezone_never_makes_a_stored_event_absent(in_doubt, tm
     unresolved = read_jsonl(Path(report["unresolved_path"]))
     reasons = {line["resolution_reason"] for line in unresolved if line["resolution"] == "unknown"}
     assert all("account_timezone" in reason for reason in reasons)
+
+
+def test_nothing_in_doubt_gives_a_full_report_of_zeros(config, tmp_path) -> None:
+    """No rejected-records file yet (no run, or a clean one): every count is there, all zero."""
+    report = resolve({**config, "account_timezone": "Asia/Kolkata"}, tmp_path)
+    counts = ("in_doubt", "stored", "absent_resent", "absent", "unknown", "refused")
+    assert {name: report[name] for name in counts} == dict.fromkeys(counts, 0)
+    assert report["unresolved_path"] is None
