@@ -7,8 +7,10 @@ context). The peers post exactly the records the target would send (already mapp
 less work than the target) and check every answer. The target reads the same events as Singer
 messages (Segment track calls, segment preset, journal on) and uploads with its defaults (5
 lanes) and with the account's limit (15). Every run is its own process, timed from start to
-exit; runs alternate, repeat, and medians are compared, at 100 ms and 0 ms of sandbox latency.
-Each run must leave exactly N distinct events in the sandbox. CPU time per record is the
+exit (start-up included); runs alternate, repeat, and medians are compared. Conditions: 200,000
+events (a bulk load) at 0, 100 and 300 ms of sandbox latency, and 10,000 events at 100 ms (an
+hourly run, where start-up weighs most); the one-at-a-time peers run at 100 ms only. Each run must
+leave exactly N distinct events in the sandbox. CPU time per record is the
 process's user + system time. Memory: the target's peak RSS at 100,000 and 1,000,000 records.
 
 Every process runs with its bytecode cached (a warm-up run first), as after ``pip install``: this
@@ -234,33 +236,39 @@ def median_of(runs: list[dict[str, t.Any]], key: str) -> float:
     return float(statistics.median(run[key] for run in runs if key in run))
 
 
-def compare(latency: int, args: argparse.Namespace, work: Path) -> dict[str, t.Any]:
-    """All variants at one latency, alternating, repeated; medians and ratios."""
-    count, node_count = args.records, max(args.records // 5, 1000)
+def compare(
+    latency: int, count: int, args: argparse.Namespace, work: Path, *, context: bool
+) -> dict[str, t.Any]:
+    """The variants at one latency and volume, alternating, repeated; medians and ratios.
+
+    ``context`` adds the one-request-at-a-time peers (slow: they run at one latency only).
+    """
+    node_count = max(count // 5, 1000)
     singer, uploads = write_inputs(work, count)
     _, node_uploads = write_inputs(work, node_count)
-    runs: dict[str, list[dict[str, t.Any]]] = {
-        "target_5_lanes": [],
-        "target_15_lanes": [],
-        "uploader_3x1000": [],
-        "sequential_1000": [],
-        "sequential_100": [],
-    }
     with SandboxProcess(latency_ms=latency) as sandbox:
         variants: list[tuple[str, t.Callable[[], list[str]], int]] = [
             ("target_5_lanes", lambda: target_command(sandbox, work, singer, 5), count),
             ("target_15_lanes", lambda: target_command(sandbox, work, singer, 15), count),
             ("uploader_3x1000", lambda: baseline_command(sandbox, uploads, 1000, 3), count),
-            ("sequential_1000", lambda: baseline_command(sandbox, uploads, 1000), count),
-            ("sequential_100", lambda: baseline_command(sandbox, node_uploads, 100), node_count),
         ]
+        if context:
+            variants += [
+                ("sequential_1000", lambda: baseline_command(sandbox, uploads, 1000), count),
+                (
+                    "sequential_100",
+                    lambda: baseline_command(sandbox, node_uploads, 100),
+                    node_count,
+                ),
+            ]
+        runs: dict[str, list[dict[str, t.Any]]] = {name: [] for name, _, _ in variants}
         warm_up(sandbox, work)
         for repeat in range(args.repeats):
             shift = repeat % len(variants)
             for name, command, records in variants[shift:] + variants[:shift]:
                 result = one_run(sandbox, command(), records, work)
                 runs[name].append(result)
-                print(f"latency {latency} ms, {name}: {result}", flush=True)
+                print(f"latency {latency} ms, {count} events, {name}: {result}", flush=True)
     medians = {
         name: {
             "records": count if not name.endswith("_100") else node_count,
@@ -282,8 +290,15 @@ def compare(latency: int, args: argparse.Namespace, work: Path) -> dict[str, t.A
         f"{target}_vs_{base}": round(rate[target] / rate[base], 2)
         for target in ("target_5_lanes", "target_15_lanes")
         for base in ("uploader_3x1000", "sequential_1000", "sequential_100")
+        if base in rate
     }
-    return {"latency_ms": latency, "medians": medians, "ratios": ratios, "runs": runs}
+    return {
+        "latency_ms": latency,
+        "records": count,
+        "medians": medians,
+        "ratios": ratios,
+        "runs": runs,
+    }
 
 
 def warm_up(sandbox: SandboxProcess, work: Path) -> None:
@@ -341,15 +356,22 @@ def main() -> None:
         sequential_worker(uploads, url, account, passcode, int(batch), int(workers))
         return
     args.repeats = args.repeats or (2 if args.quick else 3)
-    args.records = args.records or (10_000 if args.quick else 50_000)
+    args.records = args.records or (20_000 if args.quick else 200_000)
+    hourly = 2_000 if args.quick else 10_000
     args.memory_volumes = (5_000, 25_000) if args.quick else (100_000, 1_000_000)
     with tempfile.TemporaryDirectory(prefix="bench-clevertap-") as tmp:
         work = Path(tmp)
         startup = start_up(work)
-        by_latency = [compare(latency, args, work) for latency in (100, 0)]
+        by_latency = [
+            compare(100, args.records, args, work, context=True),
+            compare(300, args.records, args, work, context=False),
+            compare(0, args.records, args, work, context=False),
+            compare(100, hourly, args, work, context=False),
+        ]
         mem = memory(args, work)
     for entry in by_latency:
         for name, median in entry["medians"].items():
+            median["records_per_cpu_second"] = round(1e6 / median["cpu_us_per_record"])
             if name.startswith("target"):
                 work_cpu = median["cpu_us_per_record"] * median["records"] / 1e6
                 median["cpu_us_per_record_after_startup"] = round(

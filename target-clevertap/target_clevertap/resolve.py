@@ -485,6 +485,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "the CleverTap project's timezone is needed to read exported event times: set "
             "account_timezone or pass --account-timezone (e.g. Asia/Kolkata)"
         )
+    if args.resend_absent and target.config.get("dry_run"):
+        parser.error(
+            "--resend-absent with dry_run set would count events as sent again that CleverTap "
+            "never stores; unset dry_run (or leave out --resend-absent to only look)"
+        )
     tz = account_timezone(str(zone_name))
     rejects = Path(args.rejects) if args.rejects else target.rejects.path
     in_doubt, without_upload = read_in_doubt(rejects) if rejects.exists() else ([], 0)

@@ -170,3 +170,26 @@ def test_nothing_in_doubt_gives_a_full_report_of_zeros(config, tmp_path) -> None
     counts = ("in_doubt", "stored", "absent_resent", "absent", "unknown", "refused")
     assert {name: report[name] for name in counts} == dict.fromkeys(counts, 0)
     assert report["unresolved_path"] is None
+
+
+def test_resend_is_refused_in_a_dry_run(config, tmp_path) -> None:
+    """A dry run stores nothing: sending absent events "again" would settle them falsely."""
+    path = tmp_path / "dry.json"
+    path.write_text(json.dumps({**config, "dry_run": True, "account_timezone": "Asia/Kolkata"}))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "target_clevertap.resolve",
+            "--config",
+            str(path),
+            "--resend-absent",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "dry_run" in done.stderr
+    assert done.stdout == ""
