@@ -2,8 +2,10 @@
 
 The SDK syncs partitions one after another. Each job (a partition) is produced by one worker
 into its own queue, so every job's output keeps its order; the consumer reads the jobs in
-order. Workers only start jobs within a small window ahead of the consumer, and pages of jobs
-ahead of the consumer share a byte budget, so memory stays bounded however large the account.
+order. Workers only start jobs within a small window ahead of the consumer. Jobs ahead of the
+consumer keep fetching until their pages fill a shared byte budget (one page at least), so their
+network waits overlap the consumer's work; the consumer's own job stays at most ``queue_depth``
+items ahead of it. Memory stays bounded however large the account.
 """
 
 from __future__ import annotations
@@ -93,10 +95,9 @@ class OrderedPrefetcher(t.Generic[J]):
                         msg = "all prefetch workers stopped before finishing a partition"
                         raise RuntimeError(msg) from None
                     continue
-                if size:
-                    with self._cond:
-                        self._buffered -= size
-                        self._cond.notify_all()
+                with self._cond:  # items are pages and markers, not records: cheap enough
+                    self._buffered -= size
+                    self._cond.notify_all()
                 if isinstance(item, _Done):
                     return
                 if isinstance(item, _Failed):
@@ -131,7 +132,7 @@ class OrderedPrefetcher(t.Generic[J]):
                     return
                 index = self._next_job
                 self._next_job += 1
-                job_queue: queue.Queue[tuple[t.Any, int]] = queue.Queue(maxsize=self._depth)
+                job_queue: queue.Queue[tuple[t.Any, int]] = queue.Queue()  # bounded in _put
                 self._queues[index] = job_queue
                 self._cond.notify_all()
             try:
@@ -154,26 +155,20 @@ class OrderedPrefetcher(t.Generic[J]):
     def _put(
         self, index: int, job_queue: queue.Queue[tuple[t.Any, int]], item: t.Any, size: int
     ) -> None:
-        if size:
-            with self._cond:
-                # Jobs ahead of the consumer wait for budget; the consumer's own job never
-                # does (it is bounded by its queue depth), so the pipeline cannot deadlock.
-                while (
-                    not self._stop.is_set()
-                    and index != self._consuming
-                    and self._buffered + size > self._buffer_bytes
-                    and self._buffered > 0
-                ):
-                    self._cond.wait(0.5)
-                self._buffered += size
-        while True:
+        with self._cond:
+            # Jobs ahead of the consumer wait for budget (markers, size 0, never do); the
+            # consumer's own job never does - it waits for its queue to have room - so the
+            # pipeline cannot deadlock.
+            while not self._stop.is_set() and (
+                job_queue.qsize() >= self._depth
+                if index == self._consuming
+                else size and self._buffered + size > self._buffer_bytes and self._buffered > 0
+            ):
+                self._cond.wait(0.5)
             if self._stop.is_set():
                 raise Cancelled
-            try:
-                job_queue.put((item, size), timeout=0.5)
-            except queue.Full:
-                continue
-            return
+            self._buffered += size
+            job_queue.put((item, size))
 
 
 class PartitionPipeline(t.Generic[J]):

@@ -76,9 +76,39 @@ def test_close_stops_blocked_workers():
             calls.append(i)
             emit(i, 1)
 
-    prefetcher = OrderedPrefetcher([0, 1, 2], produce, workers=3, queue_depth=1)
+    prefetcher = OrderedPrefetcher([0, 1, 2], produce, workers=3, queue_depth=1, buffer_bytes=5)
     items = prefetcher.items(0)
     assert next(items) == 0
     prefetcher.close()
     assert all(not thread.is_alive() for thread in prefetcher._threads)
     assert len(calls) < 20
+
+
+def test_jobs_ahead_keep_fetching_within_the_budget():
+    """Their network waits overlap: jobs ahead do not stop after one item."""
+    produced: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def produce(job, emit, stop):
+        for i in range(5):
+            time.sleep(0.01)  # a page's network wait
+            with lock:
+                produced.append((job, i))
+            emit((job, i), 10)
+
+    prefetcher = OrderedPrefetcher([0, 1, 2], produce, workers=3, queue_depth=1, buffer_bytes=100)
+    items = prefetcher.items(0)
+    assert next(items) == (0, 0)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with lock:
+            ahead = [i for job, i in produced if job]
+        if len(ahead) == 10:
+            break
+        time.sleep(0.01)
+    assert sorted(ahead) == sorted([*range(5), *range(5)])  # all of jobs 1 and 2: 100 bytes
+    assert [*items] == [(0, i) for i in range(1, 5)]
+    assert [list(prefetcher.items(i)) for i in (1, 2)] == [
+        [(j, i) for i in range(5)] for j in (1, 2)
+    ]
+    prefetcher.close()
