@@ -52,43 +52,8 @@ PEERS = {
 EXPORT_CONCURRENCY = 3
 
 
-def bare_loop(config_path: str) -> None:
-    """The reference: one cursor chain after another, stdlib json, one line per record."""
-    config = json.loads(Path(config_path).read_text())
-    headers = {
-        "X-CleverTap-Account-Id": config["account_id"],
-        "X-CleverTap-Passcode": config["passcode"],
-    }
-    base = config["api_url"]
-    first = dt.date.fromisoformat(config["start_date"])
-    last = dt.date.fromisoformat(config["end_date"])
-    out = sys.stdout
-    session = requests.Session()
-    for name in config["event_names"]:
-        day = first
-        while day <= last:
-            stamp = int(day.strftime("%Y%m%d"))
-            opened = session.post(
-                f"{base}/1/events.json?batch_size={config['batch_size']}",
-                json={"event_name": name, "from": stamp, "to": stamp},
-                headers=headers,
-            )
-            cursor = json.loads(opened.content).get("cursor")
-            while cursor:
-                page = json.loads(
-                    session.get(f"{base}/1/events.json?cursor={cursor}", headers=headers).content
-                )
-                for record in page.get("records") or ():
-                    out.write(json.dumps(record) + "\n")
-                cursor = page.get("next_cursor")
-            day += dt.timedelta(days=1)
-    out.flush()
-
-
-def concurrent_loop(config_path: str) -> None:
-    """The strongest peer: three chains at once, one session each, orjson, one line per record."""
-    import orjson
-
+def _export_plan(config_path: str) -> tuple[str, dict[str, str], str, list[tuple[str, int]]]:
+    """What both loops read: base URL, auth headers, open URL, and one (event, day) per chain."""
     config = json.loads(Path(config_path).read_text())
     headers = {
         "X-CleverTap-Account-Id": config["account_id"],
@@ -98,7 +63,35 @@ def concurrent_loop(config_path: str) -> None:
     first = dt.date.fromisoformat(config["start_date"])
     last = dt.date.fromisoformat(config["end_date"])
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-    work = [(name, int(day.strftime("%Y%m%d"))) for name in config["event_names"] for day in days]
+    chains = [(name, int(day.strftime("%Y%m%d"))) for name in config["event_names"] for day in days]
+    return base, headers, f"{base}/1/events.json?batch_size={config['batch_size']}", chains
+
+
+def bare_loop(config_path: str) -> None:
+    """The reference: one cursor chain after another, stdlib json, one line per record."""
+    base, headers, open_url, chains = _export_plan(config_path)
+    out = sys.stdout
+    session = requests.Session()
+    for name, stamp in chains:
+        opened = session.post(
+            open_url, json={"event_name": name, "from": stamp, "to": stamp}, headers=headers
+        )
+        cursor = json.loads(opened.content).get("cursor")
+        while cursor:
+            page = json.loads(
+                session.get(f"{base}/1/events.json?cursor={cursor}", headers=headers).content
+            )
+            for record in page.get("records") or ():
+                out.write(json.dumps(record) + "\n")
+            cursor = page.get("next_cursor")
+    out.flush()
+
+
+def concurrent_loop(config_path: str) -> None:
+    """The strongest peer: three chains at once, one session each, orjson, one line per record."""
+    import orjson
+
+    base, headers, open_url, work = _export_plan(config_path)
     out = sys.stdout.buffer
     lock = threading.Lock()
 
@@ -110,9 +103,7 @@ def concurrent_loop(config_path: str) -> None:
                     return
                 name, stamp = work.pop()
             opened = session.post(
-                f"{base}/1/events.json?batch_size={config['batch_size']}",
-                json={"event_name": name, "from": stamp, "to": stamp},
-                headers=headers,
+                open_url, json={"event_name": name, "from": stamp, "to": stamp}, headers=headers
             )
             cursor = orjson.loads(opened.content).get("cursor")
             while cursor:

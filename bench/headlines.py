@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typing as t
 
+from bench.reliability.report import resolution_text
+
 if t.TYPE_CHECKING:
     from pathlib import Path
 
@@ -72,7 +74,8 @@ def _target_clevertap(data: dict[str, t.Any]) -> list[Row]:
     rows = []
     for entry in data["latencies"]:
         medians = entry["medians"]
-        ours = _per_second_and_cpu(medians["target_5_lanes"])
+        target = medians["target_5_lanes"]
+        ours = _rate_and_cpu(target["records_per_s"], target["cpu_us_per_record"])
         for peer, label in (
             ("uploader_3x1000", "3 workers x 1000 per request (CleverTap's Go uploader)"),
             ("sequential_100", "100 per request (Node library style)"),
@@ -87,15 +90,13 @@ def _target_clevertap(data: dict[str, t.Any]) -> list[Row]:
                     f"{entry['latency_ms']} ms, {entry.get('records', data['records']):,} "
                     "events, whole run",
                     ours,
-                    _per_second_and_cpu(medians[peer]),
+                    _rate_and_cpu(
+                        medians[peer]["records_per_s"], medians[peer]["cpu_us_per_record"]
+                    ),
                     f"{entry['ratios'][f'target_5_lanes_vs_{peer}']}x",
                 )
             )
     return rows
-
-
-def _per_second_and_cpu(median: dict[str, t.Any]) -> str:
-    return f"{median['records_per_s']:,.0f} records/s, {median['cpu_us_per_record']} µs CPU/record"
 
 
 def _tap_events(data: dict[str, t.Any]) -> list[Row]:
@@ -112,19 +113,23 @@ def _tap_events(data: dict[str, t.Any]) -> list[Row]:
                     f"tap-clevertap events vs {description}",
                     f"{v.get('latency_ms', 0)} ms, {v['records']:,} records ({v['days']} days), "
                     "whole run",
-                    _rate_and_cpu(v["tap"], "records"),
-                    _rate_and_cpu(v[peer], "records"),
+                    *(
+                        _rate_and_cpu(
+                            v[who]["records_per_second_median"],
+                            v[who].get("cpu_us_per_record_median"),
+                        )
+                        for who in ("tap", peer)
+                    ),
                     f"{ratio}x",
                 )
             )
     return rows
 
 
-def _rate_and_cpu(measured: dict[str, t.Any], unit: str) -> str:
-    """``N <unit>/s`` and, when measured, the CPU time per record."""
-    text = f"{measured['records_per_second_median']:,} {unit}/s"
-    cpu = measured.get("cpu_us_per_record_median")
-    return text if cpu is None else f"{text}, {cpu} µs CPU/record"
+def _rate_and_cpu(rate: float, cpu_us: float | None) -> str:
+    """``N records/s`` and, when measured, the CPU time per record."""
+    text = f"{rate:,.0f} records/s"
+    return text if cpu_us is None else f"{text}, {cpu_us} µs CPU/record"
 
 
 def _normalization(data: dict[str, t.Any]) -> list[Row]:
@@ -213,12 +218,7 @@ def _reliability(data: dict[str, t.Any]) -> list[Row]:
             continue
         uncertain = f", {c['uncertain']:,} listed as in doubt" if c.get("uncertain") else ""
         if "resolution" in c:
-            found, after = c["resolution"], c["after_resolution"]
-            uncertain += (
-                f"; target-clevertap-resolve: {found['stored']:,} found stored, "
-                f"{found['absent_resent']:,} sent again, {found['unknown']:,} unknown -> lost "
-                f"{after['lost']:,}, doubled {after['duplicated']:,}"
-            )
+            uncertain += "; " + resolution_text(c)
         rows.append(
             _row(
                 "reliability",

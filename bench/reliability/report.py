@@ -75,14 +75,7 @@ def _row(scenario: dict[str, t.Any]) -> tuple[str, str, str, str, str, str]:
             outcome += " (per kill: " + ", ".join(f"{n:,}" for n in counts["in_doubt_per_kill"])
             outcome += ")"
         if "resolution" in counts:
-            resolution, after = counts["resolution"], counts["after_resolution"]
-            outcome += (
-                f"; target-clevertap-resolve: {resolution['stored']:,} found stored, "
-                f"{resolution['absent_resent']:,} absent and sent again, "
-                f"{resolution['unknown']:,} unknown ({len(resolution['runs'])} run(s)) -> "
-                f"{after['stored_once']:,} stored once, {after['lost']:,} lost, "
-                f"{after['duplicated']:,} doubled"
-            )
+            outcome += "; " + resolution_text(counts)
         if counts["duplicated"]:
             outcome += f"; **{counts['duplicated']:,} doubled** (re-sent uncertain records)"
     else:
@@ -92,6 +85,18 @@ def _row(scenario: dict[str, t.Any]) -> tuple[str, str, str, str, str, str]:
             outcome += f" ({resent:,} re-sent and dropped by messageId)"
     lost_doubled = f"{counts['lost']:,} / {counts['duplicated']:,}"
     return (kind, scenario["pipeline"], tried, outcome, lost_doubled, verdict)
+
+
+def resolution_text(counts: dict[str, t.Any]) -> str:
+    """What target-clevertap-resolve settled, and what CleverTap held afterwards."""
+    resolution, after = counts["resolution"], counts["after_resolution"]
+    return (
+        f"target-clevertap-resolve: {resolution['stored']:,} found stored, "
+        f"{resolution['absent_resent']:,} absent and sent again, "
+        f"{resolution['unknown']:,} unknown ({len(resolution['runs'])} run(s)) -> "
+        f"{after['stored_once']:,} stored once, {after['lost']:,} lost, "
+        f"{after['duplicated']:,} doubled"
+    )
 
 
 def markdown(results: dict[str, t.Any]) -> str:

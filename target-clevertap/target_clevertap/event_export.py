@@ -4,8 +4,9 @@ The documented two-step flow (docs/clevertap-api.md, "Export APIs"): ``POST /1/e
 a query for one event name and a range of days in the project's timezone opens a cursor; ``GET
 ?cursor=`` pages follow ``next_cursor`` until it is absent. The cursor is appended verbatim (it
 arrives percent-encoded). 429, 5xx, HTTP 202 and ``{"status":"fail","code":2}`` ("still in
-progress") are retried with backoff; anything else ends the read with ``ExportError``, and the
-caller counts the events it was looking for as still unknown.
+progress") are retried on the shared ``RetryPolicy`` schedule (or ``Retry-After``); anything else
+ends the read with ``ExportError``, and the caller counts the events it was looking for as still
+unknown.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import time
 import typing as t
 
 import orjson
-from clevertap_segment_common.http import NETWORK_ERRORS, ThreadSessions, user_agent
+from clevertap_segment_common.delivery.retry import RetryPolicy
+from clevertap_segment_common.http import (
+    NETWORK_ERRORS,
+    ThreadSessions,
+    parse_retry_after,
+    user_agent,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -24,7 +31,6 @@ if t.TYPE_CHECKING:
 EXPORT_PATH = "/1/events.json"
 #: The documented maximum page size.
 PAGE_SIZE = 5000
-_MAX_BACKOFF_SECONDS = 30.0
 
 
 class ExportError(RuntimeError):
@@ -45,7 +51,7 @@ class EventExport:
     ) -> None:
         self.url = base_url + EXPORT_PATH
         self.timeout = timeout
-        self.max_retries = max_retries
+        self.retry = RetryPolicy(max_retries=max_retries)
         self._sessions = ThreadSessions(self.url)
         self._headers = {
             "X-CleverTap-Account-Id": account_id,
@@ -73,10 +79,10 @@ class EventExport:
 
     def _call(self, method: str, url: str, body: bytes | None) -> dict[str, t.Any]:
         """One export call, retried while CleverTap says to wait or the network fails."""
-        problem = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                time.sleep(min(2.0 ** (attempt - 1), _MAX_BACKOFF_SECONDS))
+        problem, wait = "", None
+        attempts = self.retry.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            time.sleep(self.retry.backoff(attempt) if wait is None else wait)
             try:
                 response = self._sessions.get().request(
                     method,
@@ -87,21 +93,20 @@ class EventExport:
                     allow_redirects=False,
                 )
             except NETWORK_ERRORS as exc:
-                problem = f"network error: {type(exc).__name__}"
+                problem, wait = f"network error: {type(exc).__name__}", None
                 continue
-            answer, problem = _read(response)
+            answer, problem, retryable = _read(response)
             if answer is not None:
                 return answer
-            if not problem.startswith("retry:"):
+            if not retryable:
                 raise ExportError(problem)
-        msg = (
-            f"CleverTap's export did not answer after {self.max_retries + 1} attempt(s): {problem}"
-        )
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+        msg = f"CleverTap's export did not answer after {attempts} attempt(s): {problem}"
         raise ExportError(msg)
 
 
-def _read(response: requests.Response) -> tuple[dict[str, t.Any] | None, str]:
-    """The body of a successful answer, or why not ("retry: ..." when worth retrying)."""
+def _read(response: requests.Response) -> tuple[dict[str, t.Any] | None, str, bool]:
+    """The body of a successful answer, or why not and whether it is worth asking again."""
     status = response.status_code
     try:
         body = orjson.loads(response.content)
@@ -111,11 +116,11 @@ def _read(response: requests.Response) -> tuple[dict[str, t.Any] | None, str]:
         body = None
     error = f"HTTP {status}" + (f" {body.get('error')}" if body and body.get("error") else "")
     if status in {202, 429} or status >= 500:
-        return None, f"retry: {error}"
+        return None, error, True
     if body is None or status != 200:
-        return None, f"CleverTap's export answered {error}"
+        return None, f"CleverTap's export answered {error}", False
     if body.get("status") == "fail":
         if body.get("code") == 2:
-            return None, f"retry: {error} (still in progress)"
-        return None, f"CleverTap's export answered {error}"
-    return body, ""
+            return None, f"{error} (still in progress)", True
+        return None, f"CleverTap's export answered {error}", False
+    return body, "", False

@@ -246,15 +246,16 @@ class Resolver:
         """Export ``name`` over the days of ``items`` and match each against it."""
         today = dt.datetime.now(self.tz).date()
         days = []
-        for item in list(items):
+        exportable = []
+        for item in items:
             ts = item.upload.get("ts")
             day = _local_day(ts if isinstance(ts, int) else item.sent_at, self.tz)
             if day > today:
                 item.why = "its day has not begun in the project's timezone (not exportable yet)"
-                items.remove(item)
                 continue
+            exportable.append(item)
             days += [day - dt.timedelta(days=1), day, day + dt.timedelta(days=1)]
-        if not items:
+        if not exportable:
             return
         exported: dict[tuple[str, str], list[tuple[int | None, dict[str, t.Any]]]] = defaultdict(
             list
@@ -270,11 +271,11 @@ class Resolver:
                         if profile.get(key) not in (None, ""):
                             exported[(key, str(profile[key]))].append((moment, props))
         except ExportError as exc:
-            for item in items:
+            for item in exportable:
                 item.why = f"the export of {name!r} failed: {exc}"
             return
         now = time.time()
-        for item in items:
+        for item in exportable:
             self._decide(item, exported, now)
 
     def _decide(
