@@ -158,7 +158,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         "max_concurrency",
         th.IntegerType(minimum=1, maximum=MAX_EXPORT_CONCURRENCY),
         default=3,
-        description="Partitions (events, count days, trend windows) fetched in parallel "
+        description="Jobs (event days, count days, trend windows) fetched in parallel "
         "(1-3). Never more than 3 CleverTap calls are in flight across the whole tap, "
         "CleverTap's per-account limit.",
     ),

@@ -195,10 +195,14 @@ class PipelinedStream(CleverTapStream, t.Generic[J]):
 
 @dataclass(frozen=True, slots=True)
 class EventJob:
-    """One event partition's days to read."""
+    """One day of one event partition: the unit the workers fetch concurrently.
+
+    A job per day (not per partition) lets the workers read three days of one event at once, and
+    keeps what runs ahead of the consumer to a few days' pages.
+    """
 
     event_name: str
-    days: tuple[dt.date, ...]
+    day: dt.date
 
 
 class EventsStream(PipelinedStream[EventJob]):
@@ -207,6 +211,11 @@ class EventsStream(PipelinedStream[EventJob]):
     name = "events"
     primary_keys = ("event_id",)
     replication_key = "event_date"
+
+    def __init__(self, tap: TapCleverTap, schema: dict[str, t.Any]) -> None:
+        """Remember events CleverTap refused to export, so their other days are not asked."""
+        super().__init__(tap, schema)
+        self._refused: dict[str, str] = {}
 
     def event_list(self) -> list[str]:
         """The event_names setting, or every event from /getSchema."""
@@ -222,10 +231,12 @@ class EventsStream(PipelinedStream[EventJob]):
         tz = self.clevertap.settings.timezone
         names = self.clevertap.name_inventory()
         ids = OccurrenceIds()
+        name = context["event_name"]
+        emitted = 0
+        days: list[dt.date] = []
+        skipped: str | None = None
         for job, items in self.jobs_of(context):
-            name = job.event_name
-            emitted = 0
-            skipped = False
+            days.append(job.day)
             for item in items:
                 if isinstance(item, Page):
                     for raw in _drain(orjson.loads(item.body)["records"]):
@@ -243,42 +254,47 @@ class EventsStream(PipelinedStream[EventJob]):
                     ids.reset()  # occurrences are numbered per (event, day) read from its start
                     if isinstance(item, DayDone) and self.is_complete(item.day):
                         self.checkpoint(context, item.day)
-                elif isinstance(item, Skipped):
+                elif isinstance(item, Skipped) and skipped is None:
+                    skipped = item.reason
                     self.logger.warning("Skipping event %r: %s", name, item.reason)
-                    skipped = True
-            if job.days and not skipped:
-                self.logger.info(
-                    "events %r: %d records for %s..%s", name, emitted, job.days[0], job.days[-1]
-                )
+        if days and skipped is None:
+            self.logger.info("events %r: %d records for %s..%s", name, emitted, days[0], days[-1])
 
     def _plan(self, index: int) -> list[tuple[int, EventJob]]:
         settings = self.clevertap.settings
-        plan = []
+        plan: list[tuple[int, EventJob]] = []
         for i, partition in enumerate((self.partitions or [])[index:], start=index):
             first, last = self.window(self.bookmark(partition), settings.lookback_days)
-            plan.append((i, EventJob(partition["event_name"], tuple(day_range(first, last)))))
+            name = partition["event_name"]
+            plan.extend((i, EventJob(name, day)) for day in day_range(first, last))
         return plan
 
     def _produce(self, job: EventJob, emit: Emit, stop: threading.Event) -> None:
-        client = self.clevertap.client
-        skip = self.clevertap.settings.skip_unexportable_events
-        for day in job.days:
-            restart = functools.partial(emit, Restart(day), 0)
-            try:
-                for body in client.export_pages(
-                    "events", job.event_name, day, day, stop=stop, on_restart=restart
-                ):
-                    emit(Page(day, body), len(body))
-            except UnexportableEventError as exc:
-                if not skip:
-                    raise
-                emit(Skipped(str(exc)), 0)
-                return
-            except InvalidEventError as exc:
-                _names, source = self.clevertap.event_names()
-                msg = f"{exc} The event name came from {source}; fix or remove it there."
-                raise InvalidEventError(msg) from None
-            emit(DayDone(day), 0)
+        refused = self._refused.get(job.event_name)
+        if refused is not None:
+            # Another day of this event was refused: do not ask again for every day. Days
+            # already in flight when the first refusal came back (at most max_concurrency - 1)
+            # may each have asked once.
+            emit(Skipped(refused), 0)
+            return
+        day = job.day
+        restart = functools.partial(emit, Restart(day), 0)
+        try:
+            for body in self.clevertap.client.export_pages(
+                "events", job.event_name, day, day, stop=stop, on_restart=restart
+            ):
+                emit(Page(day, body), len(body))
+        except UnexportableEventError as exc:
+            if not self.clevertap.settings.skip_unexportable_events:
+                raise
+            self._refused.setdefault(job.event_name, str(exc))
+            emit(Skipped(str(exc)), 0)
+            return
+        except InvalidEventError as exc:
+            _names, source = self.clevertap.event_names()
+            msg = f"{exc} The event name came from {source}; fix or remove it there."
+            raise InvalidEventError(msg) from None
+        emit(DayDone(day), 0)
 
 
 @dataclass(frozen=True, slots=True)

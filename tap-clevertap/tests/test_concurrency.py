@@ -67,3 +67,24 @@ def test_every_stream_together_stays_within_the_limit(sandbox_factory):
         "user_property_schema",
         "property_name_audit",
     }
+
+
+def test_days_of_one_event_are_fetched_concurrently_and_emitted_in_order(sandbox_factory):
+    sandbox = sandbox_factory(seed=12, latency_ms=15)
+    config = tap_config(
+        sandbox, event_names=["Charged"], profile_events=[], start_date="2026-11-10"
+    )
+    run = run_tap(config)
+    stats = sandbox.client.clevertap_stats()
+    assert stats["max_concurrent"]["export"] == 3  # one event, three of its days at once
+    assert stats["cursors"]["chain_overlaps"] == 0
+    days = [r["event_date"] for r in run.records()]
+    assert days == sorted(days)
+    expected = expected_days(sandbox.client.seed_summary(), "Charged")
+    assert len(days) == sum(n for d, n in expected.items() if d >= "2026-11-10")
+    checkpoints = [
+        s["bookmarks"]["events"]["partitions"][0].get("replication_key_value")
+        for s in run.states
+        if s.get("bookmarks", {}).get("events")
+    ]
+    assert [c for c in checkpoints if c] == sorted(c for c in checkpoints if c)

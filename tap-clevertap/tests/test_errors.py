@@ -38,7 +38,7 @@ def test_faults_are_retried_until_every_record_arrives(sandbox_factory):
 def test_expired_cursors_restart_the_day_without_losing_records(sandbox_factory):
     sandbox = sandbox_factory(seed=6, cursor_ttl_seconds=0.05, fault_slow=0.15, slow_ms=80)
     summary = sandbox.client.seed_summary()
-    config = tap_config(sandbox, event_names=["Charged"], batch_size=46, max_cursor_restarts=50)
+    config = tap_config(sandbox, event_names=["Charged"], batch_size=23, max_cursor_restarts=50)
     records = run_tap(config).records()
     for name in ["Charged"]:
         expected = {day: n for day, n in expected_days(summary, name).items() if n}
@@ -46,7 +46,7 @@ def test_expired_cursors_restart_the_day_without_losing_records(sandbox_factory)
     assert sandbox.client.clevertap_stats()["cursors"]["expired"] > 0
     # Re-opened days are emitted again, with the same event_id (idempotent downstream): the
     # occurrence numbering starts over with the day, so the ids are those of a clean run.
-    clean = run_tap(tap_config(sandbox_factory(seed=6), event_names=["Charged"], batch_size=46))
+    clean = run_tap(tap_config(sandbox_factory(seed=6), event_names=["Charged"], batch_size=23))
     assert len(records) > len(clean.records())
     assert {r["event_id"] for r in records} == {r["event_id"] for r in clean.records()}
 
@@ -87,6 +87,21 @@ def test_unexportable_events_are_skipped_with_a_warning(sandbox, sandbox_client,
     assert {r["event_name"] for r in run.records()} == {"Charged"}
     assert "Skipping event 'Push Impressions'" in caplog.text
     assert "Export not allowed for this event" in caplog.text
+
+
+def test_an_unexportable_event_is_not_asked_for_every_day(sandbox, sandbox_client, caplog):
+    caplog.set_level(logging.WARNING)
+    config = tap_config(sandbox, event_names=["Push Impressions"], start_date="2026-11-01")
+    run_tap(config)
+    asked = [
+        r
+        for r in sandbox_client.clevertap_requests()
+        if b"Push Impressions" in (sandbox_client.logged_bytes(r) or b"")
+    ]
+    # Days are fetched concurrently: the ones already in flight when the refusal came back
+    # ask once each; the other days of the window are never asked.
+    assert 1 <= len(asked) <= config["max_concurrency"], len(asked)
+    assert caplog.text.count("Skipping event 'Push Impressions'") == 1
 
 
 def test_unexportable_events_fail_when_not_skipped(sandbox, sandbox_client):
