@@ -31,6 +31,7 @@ import psutil
 import requests
 
 if TYPE_CHECKING:
+    from clevertap_segment_sandbox import SandboxProcess
     from singer_sdk import Stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -270,7 +271,7 @@ def _run(argv: list[str]) -> tuple[float, float, float]:
     return elapsed, peak / 2**20, usage.ru_utime + usage.ru_stime
 
 
-def _count_tap_records(argv: list[str]) -> int:
+def count_tap_records(argv: list[str]) -> int:
     """Records one tap run emits (streamed, so the count costs no memory here)."""
     count = 0
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
@@ -323,13 +324,13 @@ def _shape(base: str, config: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def bench_volume(  # noqa: PLR0917 - one volume's parameters, in order
-    events_per_day: int, profiles: int, days: int, latency_ms: int, reps: int, workdir: Path
-) -> dict[str, Any]:
-    """Alternate the tap and its peers over one seeded sandbox; return medians and ratios."""
+def volume_sandbox(
+    events_per_day: int, profiles: int, days: int, latency_ms: int
+) -> SandboxProcess:
+    """The seeded sandbox of one volume (days of data up to TODAY)."""
     from clevertap_segment_sandbox import SandboxProcess
 
-    with SandboxProcess(
+    return SandboxProcess(
         seed=11,
         today=TODAY.isoformat(),
         days=days,
@@ -337,30 +338,47 @@ def bench_volume(  # noqa: PLR0917 - one volume's parameters, in order
         events_per_day=events_per_day,
         timezone=TIMEZONE,
         latency_ms=latency_ms,
-    ) as sandbox:
+    )
+
+
+def tap_command(
+    sandbox: SandboxProcess, names: list[str], days: int, workdir: Path
+) -> tuple[dict[str, Any], list[str]]:
+    """The tap's config and command line: the events stream of ``names`` over ``days`` days."""
+    config = {
+        "account_id": sandbox.settings.account_id,
+        "passcode": sandbox.settings.passcode,
+        "api_url": sandbox.clevertap_url,
+        "timezone": TIMEZONE,
+        "start_date": (TODAY - dt.timedelta(days=days)).isoformat(),
+        "end_date": (TODAY - dt.timedelta(days=1)).isoformat(),
+        "event_names": names,
+        "batch_size": 4991,
+        "type_properties_from_schema": False,
+    }
+    tag = f"{sandbox.settings.events_per_day}-{days}-{sandbox.settings.latency_ms}"
+    config_path = workdir / f"config-{tag}.json"
+    config_path.write_text(json.dumps(config))
+    catalog_path = workdir / f"catalog-{tag}.json"
+    catalog_path.write_text(json.dumps(_events_catalog(config_path)))
+    return config, [str(TAP), "--config", str(config_path), "--catalog", str(catalog_path)]
+
+
+def bench_volume(  # noqa: PLR0917 - one volume's parameters, in order
+    events_per_day: int, profiles: int, days: int, latency_ms: int, reps: int, workdir: Path
+) -> dict[str, Any]:
+    """Alternate the tap and its peers over one seeded sandbox; return medians and ratios."""
+    with volume_sandbox(events_per_day, profiles, days, latency_ms) as sandbox:
         summary = sandbox.client.seed_summary()
-        names = sorted(_exportable_names(summary))
-        config = {
-            "account_id": sandbox.settings.account_id,
-            "passcode": sandbox.settings.passcode,
-            "api_url": sandbox.clevertap_url,
-            "timezone": TIMEZONE,
-            "start_date": (TODAY - dt.timedelta(days=days)).isoformat(),
-            "end_date": (TODAY - dt.timedelta(days=1)).isoformat(),
-            "event_names": names,
-            "batch_size": 4991,
-            "type_properties_from_schema": False,
-        }
-        config_path = workdir / f"config-{events_per_day}-{days}-{latency_ms}.json"
-        config_path.write_text(json.dumps(config))
-        catalog_path = workdir / f"catalog-{events_per_day}-{days}-{latency_ms}.json"
-        catalog_path.write_text(json.dumps(_events_catalog(config_path)))
+        names = sorted(exportable_names(summary))
+        config, tap_argv = tap_command(sandbox, names, days, workdir)
+        config_path = tap_argv[2]
         argvs = {
-            "tap": [str(TAP), "--config", str(config_path), "--catalog", str(catalog_path)],
-            "bare_3": [sys.executable, __file__, "--concurrent-loop", str(config_path)],
-            "bare": [sys.executable, __file__, "--bare-loop", str(config_path)],
+            "tap": tap_argv,
+            "bare_3": [sys.executable, __file__, "--concurrent-loop", config_path],
+            "bare": [sys.executable, __file__, "--bare-loop", config_path],
         }
-        records = _count_tap_records(argvs["tap"])
+        records = count_tap_records(argvs["tap"])
         first = str(config["start_date"]).replace("-", "")
         last = str(config["end_date"]).replace("-", "")
         expected = sum(
@@ -411,7 +429,7 @@ def bench_volume(  # noqa: PLR0917 - one volume's parameters, in order
     }
 
 
-def _exportable_names(summary: dict[str, Any]) -> list[str]:
+def exportable_names(summary: dict[str, Any]) -> list[str]:
     """Events that hold data and may be exported."""
     skip = set(summary.get("not_exportable_events", []))
     events = summary.get("events", {})
