@@ -6,6 +6,8 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tap_clevertap.localtime import day_range, local_today, ts_to_utc
 
 KOLKATA = zoneinfo.ZoneInfo("Asia/Kolkata")
@@ -56,3 +58,31 @@ def test_day_range_is_inclusive():
         dt.date(2026, 3, 1),
     ]
     assert day_range(dt.date(2026, 3, 2), dt.date(2026, 3, 1)) == []
+
+
+ZONES = [KOLKATA, NEW_YORK, zoneinfo.ZoneInfo("Australia/Lord_Howe"), zoneinfo.ZoneInfo("UTC")]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    moment=st.datetimes(min_value=dt.datetime(1850, 1, 1), max_value=dt.datetime(2100, 12, 31)),
+    zone=st.sampled_from(ZONES),
+)
+def test_remembered_minutes_give_what_zoneinfo_gives(moment, zone):
+    # Lord Howe moves by 30 minutes; 1850 is before every zone's standard time (offsets in
+    # seconds). The second call is answered from the remembered minute, when there is one.
+    packed = int(moment.strftime("%Y%m%d%H%M%S"))
+    utc = moment.replace(tzinfo=zone).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expected = (utc, moment.date().isoformat())
+    assert ts_to_utc(packed, zone) == expected
+    assert ts_to_utc(packed, zone) == expected
+    neighbour = moment.replace(second=(moment.second + 17) % 60)
+    packed = int(neighbour.strftime("%Y%m%d%H%M%S"))
+    utc = neighbour.replace(tzinfo=zone).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert ts_to_utc(packed, zone) == (utc, neighbour.date().isoformat())
+
+
+def test_seconds_past_59_are_not_a_time():
+    assert ts_to_utc(20261119003260, KOLKATA) is None
+    assert ts_to_utc(20261119003259, KOLKATA) is not None
+    assert ts_to_utc(20261119003260, KOLKATA) is None  # also once the minute is remembered
