@@ -81,6 +81,7 @@ BENCHMARKS = (
     Benchmark("memory", [PYTHON, "-m", "bench.bench_memory"]),
     Benchmark("audiences", [PYTHON, "-m", "bench.bench_audiences"]),
     Benchmark("reliability", [PYTHON, "-m", "bench.reliability"]),
+    Benchmark("flamegraphs", [PYTHON, "-m", "bench.flamegraphs"]),
 )
 
 

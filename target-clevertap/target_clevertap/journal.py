@@ -110,13 +110,14 @@ class _Bloom:
     def add(self, fingerprint: bytes) -> None:
         """Remember a fingerprint (callers serialize writes)."""
         value, mask, bits = int.from_bytes(fingerprint[:16], "little"), self._mask, self._bits
-        for probe in (
-            value & mask,
-            (value >> 32) & mask,
-            (value >> 64) & mask,
-            (value >> 96) & mask,
-        ):
-            bits[probe >> 3] |= 1 << (probe & 7)
+        probe = value & mask
+        bits[probe >> 3] |= 1 << (probe & 7)
+        probe = (value >> 32) & mask
+        bits[probe >> 3] |= 1 << (probe & 7)
+        probe = (value >> 64) & mask
+        bits[probe >> 3] |= 1 << (probe & 7)
+        probe = (value >> 96) & mask
+        bits[probe >> 3] |= 1 << (probe & 7)
 
     def __contains__(self, fingerprint: bytes) -> bool:
         value, mask, bits = int.from_bytes(fingerprint[:16], "little"), self._mask, self._bits

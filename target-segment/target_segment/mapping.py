@@ -270,6 +270,8 @@ class StreamMapping:
 
     def applies_to(self, record: t.Mapping[str, t.Any]) -> bool:
         """Whether the record passes every ``when`` condition of this mapping."""
+        if not self.when:  # most mappings: no generator per record
+            return True
         return all(path.get(record) in values for path, values in self.when)
 
     @property
