@@ -26,31 +26,58 @@ def ts_to_utc(ts: t.Any, tz: zoneinfo.ZoneInfo) -> tuple[str, str] | None:
         return None
     if not 10000101000000 <= value <= 99991231235959:
         return None
-    if value % 100 > 59:
+    second = value % 100
+    minute = value // 100 % 100
+    if second > 59 or minute > 59:
         return None
-    prefix = _UTC_MINUTES.get((tz, value // 100))
-    if prefix is not None:
-        utc = f"{prefix}{value % 100:02d}Z"
-    else:
-        converted = _to_utc(value, tz)
-        if converted is None:
-            return None
-        utc = converted
+    hour = _UTC_HOURS.get((tz, value // 10000))
+    if hour is None:
+        hour = _utc_hour(value // 10000, tz)
+        if hour is None:
+            return _to_utc(value, tz)
+    before, after, shift = hour
+    minute += shift
+    utc = (
+        f"{before}{minute:02d}:{second:02d}Z"
+        if minute < 60
+        else f"{after}{minute - 60:02d}:{second:02d}Z"
+    )
     day = value // 1_000_000
     return utc, f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
 
 
-#: "YYYY-MM-DDTHH:MM:" in UTC by (timezone, local yyyyMMddHHmm): events of one minute share it,
-#: and strftime plus astimezone per record cost ~8 us (bench/results/flamegraphs.json).
-_UTC_MINUTES: dict[tuple[zoneinfo.ZoneInfo, int], str] = {}
-_UTC_MINUTES_LIMIT = 100_000
+#: Per (timezone, local yyyyMMddHH): the UTC "YYYY-MM-DDTHH:" of the local minutes before and
+#: after the UTC hour changes, and the minutes to add. astimezone plus strftime per record cost
+#: ~8 us (bench/results/flamegraphs.json).
+_UTC_HOURS: dict[tuple[zoneinfo.ZoneInfo, int], tuple[str, str, int]] = {}
+_UTC_HOURS_LIMIT = 100_000
 
 
-def _to_utc(value: int, tz: zoneinfo.ZoneInfo) -> str | None:
-    """Convert in full; remember the UTC minute when the offset is whole minutes.
+def _utc_hour(local_hour: int, tz: zoneinfo.ZoneInfo) -> tuple[str, str, int] | None:
+    """The UTC hours of a local hour whose offset is whole minutes and does not change in it.
 
-    Offsets are whole minutes since local mean time ended, so the seconds carry over unchanged.
+    None when it does (a DST change inside the hour, local mean time, an invalid date): such
+    values are converted one by one.
     """
+    day, hour = divmod(local_hour, 100)
+    try:
+        start = dt.datetime(day // 10000, day // 100 % 100, day % 100, hour, tzinfo=tz)
+    except ValueError:
+        return None
+    offset = start.utcoffset()
+    if offset is None or offset.seconds % 60 or offset != start.replace(minute=59).utcoffset():
+        return None
+    utc = start.astimezone(_UTC)
+    shift = utc.minute  # the local minute 0 is this UTC minute
+    before = utc.strftime("%Y-%m-%dT%H:")
+    after = (utc + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:")
+    if len(_UTC_HOURS) >= _UTC_HOURS_LIMIT:
+        _UTC_HOURS.clear()
+    _UTC_HOURS[(tz, local_hour)] = before, after, shift
+    return before, after, shift
+
+
+def _to_utc(value: int, tz: zoneinfo.ZoneInfo) -> tuple[str, str] | None:
     day, clock = divmod(value, 1_000_000)
     year, month_day = divmod(day, 10000)
     month, mday = divmod(month_day, 100)
@@ -61,12 +88,7 @@ def _to_utc(value: int, tz: zoneinfo.ZoneInfo) -> str | None:
     except ValueError:
         return None
     utc = local.astimezone(_UTC)
-    offset = local.utcoffset()
-    if offset is not None and not offset.seconds % 60:
-        if len(_UTC_MINUTES) >= _UTC_MINUTES_LIMIT:
-            _UTC_MINUTES.clear()
-        _UTC_MINUTES[(tz, value // 100)] = utc.strftime("%Y-%m-%dT%H:%M:")
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ"), f"{year:04d}-{month:02d}-{mday:02d}"
 
 
 def local_today(tz: zoneinfo.ZoneInfo, now: dt.datetime | None = None) -> dt.date:

@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tap_clevertap.localtime import day_range, local_today, ts_to_utc
 
@@ -68,9 +68,12 @@ ZONES = [KOLKATA, NEW_YORK, zoneinfo.ZoneInfo("Australia/Lord_Howe"), zoneinfo.Z
     moment=st.datetimes(min_value=dt.datetime(1850, 1, 1), max_value=dt.datetime(2100, 12, 31)),
     zone=st.sampled_from(ZONES),
 )
-def test_remembered_minutes_give_what_zoneinfo_gives(moment, zone):
-    # Lord Howe moves by 30 minutes; 1850 is before every zone's standard time (offsets in
-    # seconds). The second call is answered from the remembered minute, when there is one.
+@example(moment=dt.datetime(2026, 10, 4, 2, 45, 10), zone=ZONES[2])  # after Lord Howe's gap
+@example(moment=dt.datetime(2026, 4, 5, 1, 45, 10), zone=ZONES[2])  # Lord Howe's fall-back
+@example(moment=dt.datetime(2026, 11, 1, 1, 59, 59), zone=NEW_YORK)
+def test_remembered_hours_give_what_zoneinfo_gives(moment, zone):
+    # Lord Howe moves by 30 minutes, inside an hour; 1850 is before every zone's standard time
+    # (offsets in seconds). The second call is answered from the remembered hour, if any.
     packed = int(moment.strftime("%Y%m%d%H%M%S"))
     utc = moment.replace(tzinfo=zone).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     expected = (utc, moment.date().isoformat())
@@ -82,7 +85,8 @@ def test_remembered_minutes_give_what_zoneinfo_gives(moment, zone):
     assert ts_to_utc(packed, zone) == (utc, neighbour.date().isoformat())
 
 
-def test_seconds_past_59_are_not_a_time():
+def test_seconds_or_minutes_past_59_are_not_a_time():
     assert ts_to_utc(20261119003260, KOLKATA) is None
     assert ts_to_utc(20261119003259, KOLKATA) is not None
-    assert ts_to_utc(20261119003260, KOLKATA) is None  # also once the minute is remembered
+    assert ts_to_utc(20261119003260, KOLKATA) is None  # also once the hour is remembered
+    assert ts_to_utc(20261119006000, KOLKATA) is None  # minute 60
