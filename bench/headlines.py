@@ -343,9 +343,12 @@ def readme_markdown(summary: dict[str, t.Any], images: Path, root: Path = Path()
             f"([chart]({images / 'reliability.png'})).",
         ]
     lines += flamegraph_links(summary, root)
+    ran = summary.get("ran") or []
+    partial = ran and set(ran) != set(summary.get("all_benchmarks") or ran)
+    which = f": {', '.join(ran)}; the other rows come from earlier runs" if partial else ""
     lines += [
         "",
-        f"Measured {summary['generated_at']} ({summary['mode']} mode) on "
+        f"Measured {summary['generated_at']} ({summary['mode']} mode{which}) on "
         f"{summary['machine']['cpus']} CPUs.",
     ]
     return "\n".join(lines)

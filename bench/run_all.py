@@ -245,6 +245,10 @@ def main() -> int:
         if partial
         else round(time.monotonic() - started, 1),
         "failures": failures,
+        "ran": _previous(results).get("ran", sorted(chosen))
+        if args.render_only
+        else [b.name for b in BENCHMARKS if b.name in chosen],
+        "all_benchmarks": [b.name for b in BENCHMARKS],
         "headlines": headlines.extract(collected),
         "charts": {
             name: _in_repository(where)
