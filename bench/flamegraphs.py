@@ -111,7 +111,16 @@ def profile(
     record(command(), work, raw, "raw")
     reset()
     record(command(), work, svg, "flamegraph")
+    scrub_paths(svg, work)
     return {**summarize(raw, records), "svg": str(svg.relative_to(ROOT))}
+
+
+def scrub_paths(svg: Path, work: Path) -> None:
+    """The SVG's title holds the command line: keep this machine's paths out of the repository."""
+    text = svg.read_text()
+    for prefix in (f"{Path(py_spy()).parent}/", f"{work}/", f"{ROOT}/"):
+        text = text.replace(prefix, "")
+    svg.write_text(text)
 
 
 def target_clevertap(count: int, work: Path) -> dict[str, t.Any]:
