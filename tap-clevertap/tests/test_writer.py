@@ -27,6 +27,14 @@ def test_record_line_equals_the_sdk_writer_output():
     )
 
 
+def test_keys_that_are_not_text_are_written_as_the_sdk_writes_them():
+    # Records read from JSON have text keys; one built with numbers as keys still serializes.
+    message = RecordMessage(stream="counts", record={"by_day": {20261119: 3, 20261120: 4}, "n": 7})
+    ours = json.loads(OrjsonSingerWriter().serialize_message(message))
+    sdk = json.loads(SimpleSingerWriter().serialize_message(message))
+    assert ours["record"] == sdk["record"] == {"by_day": {"20261119": 3, "20261120": 4}, "n": 7}
+
+
 def test_decimals_stay_exact_numbers():
     line = OrjsonSingerWriter().serialize_message(
         StateMessage(value={"x": decimal.Decimal("12.3400000000000000001")})
