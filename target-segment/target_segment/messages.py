@@ -15,6 +15,7 @@ import typing as t
 from decimal import Decimal
 
 import orjson
+from clevertap_segment_common import json_text
 from clevertap_segment_common.property_names import PropertyNameCollisionError
 from clevertap_segment_common.target_errors import RecordRejectedError
 
@@ -33,7 +34,7 @@ if t.TYPE_CHECKING:
 MAX_MESSAGE_BYTES: t.Final = 32_768  # analytics-python's MAX_MSG_SIZE (32 << 10)
 MAX_PROPERTIES: t.Final = 10_000  # Segment "Product Limits": properties per event
 MESSAGE_ID_PREFIX: t.Final = "ts1-"  # 4 + 64 hex characters, well under Segment's 100
-_JSON_OPTIONS: t.Final = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+_JSON_OPTIONS: t.Final = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z  # keys: see json_text
 _ID_FIELDS: t.Final = (
     ("user_id", "userId"),
     ("anonymous_id", "anonymousId"),
@@ -369,7 +370,7 @@ class MessageBuilder:
         keys = [record.get(k) for k in self.key_properties]
         # A key that is entirely null identifies nothing: such rows are told apart by content.
         if self._by_key and keys.count(None) < len(keys):
-            basis = orjson.dumps(keys, default=json_default, option=_JSON_OPTIONS)
+            basis = json_text.dumps(keys, default=json_default, option=_JSON_OPTIONS)
         else:
             context = {k: v for k, v in message["context"].items() if k != "library"}
             basis = self._canonical({**message, "context": context})
@@ -378,7 +379,7 @@ class MessageBuilder:
 
     def _canonical(self, message: dict[str, t.Any]) -> bytes:
         try:
-            return orjson.dumps(
+            return json_text.dumps(
                 message, default=json_default, option=_JSON_OPTIONS | orjson.OPT_SORT_KEYS
             )
         except TypeError as exc:
@@ -386,7 +387,7 @@ class MessageBuilder:
 
     def _serialize(self, message: dict[str, t.Any]) -> bytes:
         try:
-            payload = orjson.dumps(message, default=json_default, option=_JSON_OPTIONS)
+            payload = json_text.dumps(message, default=json_default, option=_JSON_OPTIONS)
         except TypeError as exc:
             raise self._not_serializable(exc) from None
         # Cheap bound first: json.dumps output is at most 3x the compact UTF-8 form.
