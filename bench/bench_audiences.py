@@ -28,7 +28,8 @@ from pathlib import Path
 
 from clevertap_segment_sandbox import SandboxClient, SandboxProcess
 
-from bench.bench_memory import BIN, ROOT, TODAY, measure
+from bench.bench_memory import BIN, ROOT, measure
+from bench.bench_tap_events import TODAY
 
 RESULTS = ROOT / "bench" / "results" / "audiences.json"
 EVENT = "App Launched"

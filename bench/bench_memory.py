@@ -44,8 +44,6 @@ if t.TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "memory.json"
-TODAY = dt.date(2026, 11, 20)
-TIMEZONE = "Asia/Kolkata"
 EVENTS = ("Product Viewed", "Added To Cart", "Charged", "App Launched", "Search")
 #: Custom events only: CleverTap refuses uploads of system events such as App Launched.
 UPLOAD_EVENTS = ("Product Viewed", "Product Added", "Checkout Started", "Search", "Coupon Applied")
@@ -332,44 +330,26 @@ def tap_clevertap(volumes: list[int], peers: bool, work: Path) -> dict[str, t.An
     """tap-clevertap's events stream; volume grows by days, so export pages keep their size."""
     from clevertap_segment_sandbox import SandboxProcess
 
+    from bench import bench_tap_events  # not at the top: the peers run this file as a script
+
     points: dict[str, dict[str, t.Any]] = {}
     for volume in volumes:
         days = max(1, math.ceil(volume / (11 * TAP_EVENTS_PER_DAY * 0.96)))
         with SandboxProcess(
-            today=TODAY.isoformat(),
+            today=bench_tap_events.TODAY.isoformat(),  # tap_command's window ends there
             days=days,
             profiles=5000,
             events_per_day=TAP_EVENTS_PER_DAY,
             startup_timeout=60,
         ) as sandbox:
             summary = sandbox.client.seed_summary(event_profiles=False)
-            skip = set(summary["not_exportable_events"])
-            names = sorted(n for n, i in summary["events"].items() if i["total"] and n not in skip)
+            names = sorted(bench_tap_events.exportable_names(summary))
             expected = sum(summary["events"][n]["total"] for n in names)
-            config = {
-                "account_id": sandbox.settings.account_id,
-                "passcode": sandbox.settings.passcode,
-                "api_url": sandbox.clevertap_url,
-                "timezone": TIMEZONE,
-                "start_date": (TODAY - dt.timedelta(days=days)).isoformat(),
-                "end_date": (TODAY - dt.timedelta(days=1)).isoformat(),
-                "event_names": names,
-                "type_properties_from_schema": False,
-            }
-            config_path = work / f"tap-{volume}.json"
-            config_path.write_text(json.dumps(config))
-            catalog = _events_catalog(config_path, work / f"catalog-{volume}.json")
-            runs = {
-                "ours": [
-                    str(BIN / "tap-clevertap"),
-                    "--config",
-                    str(config_path),
-                    "--catalog",
-                    str(catalog),
-                ]
-            }
+            _config, tap_argv = bench_tap_events.tap_command(sandbox, names, days, work)
+            config_path = tap_argv[2]
+            runs = {"ours": tap_argv}
             if peers:
-                runs["peer"] = _self("--bare-export", str(config_path))
+                runs["peer"] = _self("--bare-export", config_path)
             point: dict[str, t.Any] = {"records": expected, "days": days}
             for label, argv in runs.items():
                 result = measure(argv, count_records=True)
@@ -382,21 +362,6 @@ def tap_clevertap(volumes: list[int], peers: bool, work: Path) -> dict[str, t.An
     return _plugin_result(
         "tap-clevertap events", ("bare requests + json export loop", "bare loop"), points
     )
-
-
-def _events_catalog(config: Path, path: Path) -> Path:
-    discovered = subprocess.run(
-        [str(BIN / "tap-clevertap"), "--config", str(config), "--discover"],
-        capture_output=True,
-        check=True,
-    )
-    catalog = json.loads(discovered.stdout)
-    for entry in catalog["streams"]:
-        for item in entry["metadata"]:
-            if item["breadcrumb"] == []:
-                item["metadata"]["selected"] = entry["tap_stream_id"] == "events"
-    path.write_text(json.dumps(catalog))
-    return path
 
 
 def target_segment(volumes: list[int], peers: bool, work: Path) -> dict[str, t.Any]:
