@@ -12,6 +12,7 @@ events (a bulk load) at 0, 100 and 300 ms of sandbox latency, and 10,000 events 
 hourly run, where start-up weighs most); the one-at-a-time peers run at 100 ms only. Each run must
 leave exactly N distinct events in the sandbox. CPU time per record is the
 process's user + system time. Memory: the target's peak RSS at 100,000 and 1,000,000 records.
+Journal: the delivery journal's CPU per upload when it already holds 0 and 2,000,000 entries.
 
 Every process runs with its bytecode cached (a warm-up run first), as after ``pip install``: this
 development environment sets PYTHONDONTWRITEBYTECODE and uv does not precompile, which would add
@@ -41,6 +42,7 @@ from pathlib import Path
 import orjson
 import requests
 from clevertap_segment_sandbox import SandboxProcess
+from target_clevertap.journal import DeliveryJournal
 
 from bench.processes import child_environment, run_child
 
@@ -343,6 +345,45 @@ def memory(args: argparse.Namespace, work: Path) -> dict[str, t.Any]:
     }
 
 
+def _journal_traffic(journal: DeliveryJournal, uploads: int) -> None:
+    """Batches of 1,000 random fingerprints, marked pending then delivered, as the lanes do."""
+    for _ in range(uploads // 1000):
+        fingerprints = [os.urandom(16) for _ in range(1000)]
+        send = journal.mark_pending(fingerprints)
+        if send is not None:
+            journal.mark_delivered([send], len(fingerprints))
+
+
+def journal_cost(sizes: tuple[int, ...], uploads: int, work: Path) -> list[dict[str, t.Any]]:
+    """CPU of the delivery journal per upload, in process, with a journal already holding N.
+
+    The journal is closed at the end (its last fold included). A user's journal holds up to
+    journal_max_entries (5 million by default), while the runs above start each with an empty one.
+    """
+    points = []
+    for size in sizes:
+        path = work / f"journal-cost-{size}.sqlite"
+        bound = {"max_entries": 10 * (size + uploads), "max_age_days": 30}
+        journal = DeliveryJournal(path, **bound)
+        _journal_traffic(journal, size)
+        journal.close()
+        journal = DeliveryJournal(path, **bound)
+        cpu, wall = time.process_time(), time.perf_counter()
+        _journal_traffic(journal, uploads)
+        journal.close()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        points.append(
+            {
+                "entries_before": size,
+                "uploads": uploads,
+                "cpu_us_per_upload": round(cpu / uploads * 1e6, 2),
+                "wall_us_per_upload": round(wall / uploads * 1e6, 2),
+            }
+        )
+        print(f"journal with {size:,} entries: {points[-1]}", flush=True)
+    return points
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small volumes, 2 repeats")
@@ -369,6 +410,9 @@ def main() -> None:
             compare(100, hourly, args, work, context=False),
         ]
         mem = memory(args, work)
+        journal = journal_cost(
+            (0, 200_000) if args.quick else (0, 2_000_000), 20_000 if args.quick else 200_000, work
+        )
     for entry in by_latency:
         for name, median in entry["medians"].items():
             median["records_per_cpu_second"] = round(1e6 / median["cpu_us_per_record"])
@@ -387,6 +431,7 @@ def main() -> None:
         "start_up": startup,
         "latencies": by_latency,
         "memory": mem,
+        "journal_cost": journal,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")

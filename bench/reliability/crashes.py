@@ -17,12 +17,12 @@ resumes from the last state the target emitted, as an orchestrator would. Counti
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import random
-import sqlite3
 import time
 import typing as t
+
+from target_clevertap.journal import entries_by_state
 
 from bench.reliability import plugins, segment_archive
 from bench.reliability.accounting import (
@@ -63,16 +63,7 @@ def kill_at(
 
 def journal_pending(path: Path) -> int:
     """Uploads target-clevertap's journal holds as sent without an answer (in doubt)."""
-    if not path.exists():
-        return 0
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        try:
-            (count,) = db.execute(
-                "SELECT count(*) FROM uploads u JOIN sends s ON s.id = u.send WHERE s.state = 0"
-            ).fetchone()
-        except sqlite3.OperationalError:  # created, its tables not yet
-            return 0
-    return int(count)
+    return entries_by_state(path)["pending"] if path.exists() else 0
 
 
 def _run_with_kills(

@@ -7,11 +7,9 @@ measured (in-flight records, how many of those CleverTap had stored) for the REA
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from clevertap_testkit import config_for, read_jsonl, record, schema, singer_text
+from target_clevertap.journal import entries_by_state
 
 TARGET = str(Path(sys.executable).parent / "target-clevertap")
 COUNT = 6000
@@ -91,14 +90,8 @@ def _stored_count(process) -> int:
 
 
 def _journal_counts(path: str) -> tuple[int, int]:
-    with contextlib.closing(sqlite3.connect(path)) as db, db:
-        rows = dict(
-            db.execute(
-                "SELECT s.state, count(*) FROM uploads u JOIN sends s ON s.id = u.send "
-                "GROUP BY s.state"
-            ).fetchall()
-        )
-    return rows.get(0, 0), rows.get(1, 0)
+    counts = entries_by_state(path)
+    return counts["pending"], counts["delivered"]
 
 
 @pytest.mark.slow

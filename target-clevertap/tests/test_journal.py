@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 from clevertap_segment_common.delivery import DeliveryError
 from clevertap_testkit import record, run_target, schema, segment_messages
-from target_clevertap.journal import DeliveryJournal, JournalBusyError, Seen
+from target_clevertap import journal as journal_module
+from target_clevertap.journal import DeliveryJournal, JournalBusyError, Seen, entries_by_state
 
 EVENTS = {"kind": "event", "identity": "user", "event_name": "Ping"}
 
@@ -74,9 +77,8 @@ def test_entries_are_bounded_by_age_and_count(tmp_path) -> None:
 
 
 def rows_on_disk(path) -> int:
-    """Upload rows as another connection sees them (the journal's own counter is not trusted)."""
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        return int(db.execute("SELECT count(*) FROM uploads").fetchone()[0])
+    """Entries as another connection sees them (the journal's own counter is not trusted)."""
+    return sum(entries_by_state(path).values())
 
 
 def test_size_stays_bounded_within_one_run(tmp_path) -> None:
@@ -169,6 +171,74 @@ def test_concurrent_writers_lose_nothing(tmp_path) -> None:
         thread.join()
     assert journal.counts() == {"pending": 0, "delivered": 8 * 20 * 50}
     journal.close()
+
+
+def _die_mid_run(path, script: str) -> None:
+    """Run ``script`` on a journal at ``path`` in a process that dies without closing it."""
+    code = (
+        "import os, sys\n"
+        "from target_clevertap.journal import DeliveryJournal\n"
+        f"journal = DeliveryJournal(sys.argv[1], max_entries=1000, max_age_days=1)\n{script}\n"
+        "os._exit(9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], check=False)
+    assert done.returncode == 9
+
+
+def test_unfolded_sends_survive_a_crash(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    _die_mid_run(
+        path,
+        "d = journal.mark_pending([b'd' * 16, b'e' * 16])\n"
+        "journal.mark_delivered([d], 2)\n"
+        "journal.mark_pending([b'p' * 16, b'f' * 16])\n"
+        "journal.forget([b'f' * 16, b'e' * 16])",
+    )
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT count(*) FROM uploads").fetchone() == (0,)  # none folded yet
+    assert entries_by_state(path) == {"pending": 1, "delivered": 1}
+    reopened = DeliveryJournal(path, max_entries=1000, max_age_days=1)
+    assert [reopened.seen(c * 16) for c in (b"d", b"e", b"p", b"f")] == [
+        Seen.DELIVERED,
+        Seen.NEW,
+        Seen.UNCERTAIN,
+        Seen.NEW,
+    ]
+    assert reopened.counts() == {"pending": 1, "delivered": 1}
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT count(*) FROM send_fingerprints").fetchone() == (0,)
+    reopened.close()
+
+
+def test_folds_keep_every_state_and_the_newest_send(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(journal_module, "FOLD_ENTRIES", 5)
+    path = tmp_path / "j.sqlite"
+    journal = DeliveryJournal(path, max_entries=1000, max_age_days=1)
+    delivered = [bytes([1, n]) * 8 for n in range(12)]
+    pending = [bytes([2, n]) * 8 for n in range(12)]
+    twice = b"t" * 16
+    for n in range(0, 12, 3):
+        journal.mark_delivered([journal.mark_pending(delivered[n : n + 3])], 3)
+        journal.mark_pending(pending[n : n + 3])
+    journal.mark_pending([twice])  # pending in an earlier send ...
+    journal.mark_delivered([journal.mark_pending([twice])], 1)  # ... delivered in a later one
+    journal.forget([pending[0], pending[11]])  # one folded long ago, one not yet
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        (folded,) = db.execute("SELECT count(*) FROM uploads").fetchone()
+    assert 0 < folded < 24  # some folded, some not
+    expected = (
+        [Seen.DELIVERED] * 12 + [Seen.NEW] + [Seen.IN_THIS_RUN] * 10 + [Seen.NEW, Seen.DELIVERED]
+    )
+    assert [journal.seen(fp) for fp in (*delivered, *pending, twice)] == expected
+    assert entries_by_state(path) == {"pending": 10, "delivered": 13}
+    journal.close()
+    time.sleep(0.001)  # a later run gets a later run id
+    reopened = DeliveryJournal(path, max_entries=1000, max_age_days=1)
+    expected = [Seen.DELIVERED] * 12 + [Seen.NEW] + [Seen.UNCERTAIN] * 10 + [Seen.NEW]
+    assert [reopened.seen(fp) for fp in (*delivered, *pending)] == expected
+    assert reopened.seen(twice) is Seen.DELIVERED
+    assert reopened.counts() == {"pending": 10, "delivered": 13}
+    reopened.close()
 
 
 def test_one_run_at_a_time_per_journal(tmp_path) -> None:
