@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 
 from clevertap_segment_common.clevertap_schema import event_property_names, profile_property_names
 from clevertap_segment_common.property_names import normalize_name
@@ -92,9 +93,14 @@ class AccountNameMatcher:
     # -- the schema ------------------------------------------------------------------------------
 
     def load(self) -> None:
-        """Read the whole schema and settle the convention for new names (first upload only)."""
-        events = event_property_names(self.reader.read("events"))
-        profile = profile_property_names(self.reader.read("userProperties"))
+        """Read the whole schema and settle the convention for new names (first upload only).
+
+        The two reads go out together: the run waits for one round trip, not two.
+        """
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            profile_answer = pool.submit(self.reader.read, "userProperties")
+            events = event_property_names(self.reader.read("events"))
+            profile = profile_property_names(profile_answer.result())
         self.counts["schema_reads"] += 2
         self._last_read = self.clock()
         self._profile.add_all(profile)
