@@ -94,6 +94,17 @@ def _target_clevertap(data: dict[str, t.Any]) -> list[Row]:
                     f"{entry['ratios'][f'target_5_lanes_vs_{peer}']}x",
                 )
             )
+    rows.extend(
+        _row(
+            "target_clevertap",
+            "delivery journal's CPU per event (no peer keeps one)",
+            f"journal holding {point['entries_before']:,} entries, {point['uploads']:,} events",
+            f"{point['cpu_us_per_upload']} µs/event",
+            "-",
+            "-",
+        )
+        for point in data.get("journal_cost", [])
+    )
     return rows
 
 
