@@ -6,12 +6,16 @@ import contextlib
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from clevertap_segment_common.delivery import DeliveryError
 from clevertap_testkit import record, run_target, schema, segment_messages
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from target_clevertap import journal as journal_module
 from target_clevertap.journal import DeliveryJournal, JournalBusyError, Seen, entries_by_state
 
@@ -239,6 +243,78 @@ def test_folds_keep_every_state_and_the_newest_send(tmp_path, monkeypatch) -> No
     assert reopened.seen(twice) is Seen.DELIVERED
     assert reopened.counts() == {"pending": 10, "delivered": 13}
     reopened.close()
+
+
+_POOL = [bytes([n]) * 16 for n in range(10)]
+_OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("send"), st.lists(st.sampled_from(_POOL), min_size=1, max_size=4)),
+        st.tuples(st.just("deliver"), st.integers(0, 20)),
+        st.tuples(st.just("forget"), st.lists(st.sampled_from(_POOL), min_size=1, max_size=3)),
+        st.tuples(st.just("reopen"), st.booleans()),  # True: the run died (nothing folded)
+    ),
+    max_size=40,
+)
+
+
+def _modelled(send: int | None, delivered: set[int], sends_of_run: set[int]) -> Seen:
+    if send is None:
+        return Seen.NEW
+    if send in delivered:
+        return Seen.DELIVERED
+    return Seen.IN_THIS_RUN if send in sends_of_run else Seen.UNCERTAIN
+
+
+@settings(max_examples=150, deadline=None)
+@given(operations=_OPERATIONS)
+def test_the_journal_answers_as_a_plain_model_does(operations) -> None:
+    """Random sends, confirmations, refusals, restarts and crashes with folds every 3 uploads.
+
+    The model: each fingerprint belongs to the last send that carried it (until forgotten), and
+    a send is pending or delivered; ``seen`` and ``counts`` must agree with it at every step.
+    """
+    model: dict[bytes, int] = {}
+    delivered: set[int] = set()
+    sends_of_run: set[int] = set()
+    sends: list[int] = []
+    with tempfile.TemporaryDirectory() as directory, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(journal_module, "FOLD_ENTRIES", 3)
+        path = Path(directory) / "j.sqlite"
+        journal = DeliveryJournal(path, max_entries=10_000, max_age_days=1)
+        for operation, argument in operations:
+            if operation == "send":
+                send = journal.mark_pending(argument)
+                assert send is not None
+                sends.append(send)
+                sends_of_run.add(send)
+                model.update(dict.fromkeys(argument, send))
+            elif operation == "deliver" and sends:
+                send = sends[argument % len(sends)]
+                journal.mark_delivered([send], 1)
+                delivered.add(send)
+            elif operation == "forget":
+                journal.forget(argument)
+                for fingerprint in argument:
+                    model.pop(fingerprint, None)
+            elif operation == "reopen":
+                if argument:  # killed: no fold, no checkpoint, the OS drops the lock
+                    journal._close_db()
+                    journal._release_lock()
+                else:
+                    journal.close()
+                time.sleep(0.001)  # a later run gets a later run id
+                journal = DeliveryJournal(path, max_entries=10_000, max_age_days=1)
+                sends_of_run = set()
+
+            expected = [_modelled(model.get(fp), delivered, sends_of_run) for fp in _POOL]
+            assert [journal.seen(fp) for fp in _POOL] == expected
+            pending = sum(1 for send in model.values() if send not in delivered)
+            assert entries_by_state(path) == {
+                "pending": pending,
+                "delivered": len(model) - pending,
+            }
+        assert journal.counts() == entries_by_state(path)
+        journal.close()
 
 
 def test_one_run_at_a_time_per_journal(tmp_path) -> None:
