@@ -81,6 +81,7 @@ _STATE_OF = (
     "SELECT s.state, s.run FROM uploads u JOIN sends s ON s.id = u.send WHERE u.fingerprint = ?"
 )
 _STATE_OF_SEND = "SELECT state, run FROM sends WHERE id = ?"
+_UNFOLDED_SENDS = "SELECT send FROM send_fingerprints"
 FINGERPRINT_BYTES = 16
 # The unfolded uploads into the index in one statement, sorted by SQLite (an insert in key order
 # writes each index page once). They arrive as two blobs: the fingerprints, 16 bytes each, and
@@ -196,6 +197,8 @@ class DeliveryJournal:
         self._max_age_seconds = max_age_days * 86400
         #: Fingerprint -> send for the sends not yet folded into ``uploads`` (this run's).
         self._unfolded: dict[bytes, int] = dict(unfolded_entries(self._db))
+        #: Fingerprints in more than one unfolded send (sent again before a fold).
+        self._resent: set[bytes] = set()
         with self._transaction():
             self._fold()  # what a run that died left unfolded
         self._unfolded.clear()
@@ -283,6 +286,7 @@ class DeliveryJournal:
             with self._transaction():
                 self._fold()
             self._unfolded.clear()
+            self._resent.clear()
 
     def seen(self, fingerprint: bytes) -> Seen:
         """Whether this upload was delivered, is on its way, or was lost in a crash."""
@@ -332,6 +336,9 @@ class DeliveryJournal:
                 )
             if folded:
                 self._unfolded.clear()
+                self._resent.clear()
+            else:
+                self._resent.update(self._unfolded.keys() & rows)
             self._unfolded.update(dict.fromkeys(rows, send))
             self.stats.marked_pending += len(rows)
             self._entries += len(rows)
@@ -398,16 +405,21 @@ class DeliveryJournal:
                 send = self._unfolded.get(fingerprint)
                 if send is not None:
                     gone.setdefault(send, set()).add(fingerprint)
+            doomed = set().union(*gone.values())
+            if not self._resent.isdisjoint(doomed):
+                # Sent again before a fold: earlier unfolded sends hold it too (rare).
+                sends = [send for (send,) in self._db.execute(_UNFOLDED_SENDS)]
+                gone = dict.fromkeys(sends, doomed)
             removed = 0
             with self._transaction():
-                for send, doomed in gone.items():
-                    removed += self._remove_unfolded(send, doomed)
+                for send, leaving in gone.items():
+                    removed += self._remove_unfolded(send, leaving)
                 deleted = self._db.executemany(
                     "DELETE FROM uploads WHERE fingerprint = ?", [(fp,) for fp in rows]
                 )
-            for doomed in gone.values():
-                for fingerprint in doomed:
-                    del self._unfolded[fingerprint]
+            for fingerprint in doomed:
+                del self._unfolded[fingerprint]
+            self._resent.difference_update(doomed)
             self.stats.forgotten += len(rows)
             self._entries -= deleted.rowcount + removed
 
@@ -419,6 +431,8 @@ class DeliveryJournal:
         size = FINGERPRINT_BYTES
         kept = [blob[i : i + size] for i in range(0, len(blob), size)]
         left = [fp for fp in kept if fp not in doomed]
+        if len(left) == len(kept):
+            return 0
         if left:
             self._db.execute(
                 "UPDATE send_fingerprints SET fingerprints = ? WHERE send = ?",
