@@ -12,7 +12,7 @@ A send's fingerprints are committed as one blob (``send_fingerprints``) and fold
 indexed ``uploads`` table later, many sends in one sorted insert: every ``FOLD_ENTRIES`` uploads,
 before pruning, and when the journal closes or opens (after a crash). Inserting each batch into
 the index as it went out rewrote most of the index's pages at every commit: 11 µs of CPU per
-upload with an empty journal, 34 µs with 2 million entries; folded, 6 and 9 µs (the journal
+upload with an empty journal, 34 µs with 2 million entries; folded, 6 and 10 µs (the journal
 measure of bench/bench_target_clevertap.py). Until folded, a fingerprint is found through an
 in-memory map of the unfolded sends (at most ``FOLD_ENTRIES`` entries, about 5 MB).
 
