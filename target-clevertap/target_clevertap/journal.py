@@ -199,9 +199,7 @@ class DeliveryJournal:
         self._unfolded: dict[bytes, int] = dict(unfolded_entries(self._db))
         #: Fingerprints in more than one unfolded send (sent again before a fold).
         self._resent: set[bytes] = set()
-        with self._transaction():
-            self._fold()  # what a run that died left unfolded
-        self._unfolded.clear()
+        self._fold_now()  # what a run that died left unfolded
         self.stats.pruned_at_start = self._prune(max_entries, max_age_days)
         self._bloom = _Bloom(max_entries)
         for (fingerprint,) in self._db.execute("SELECT fingerprint FROM uploads"):
@@ -265,7 +263,7 @@ class DeliveryJournal:
     def _fold(self) -> None:
         """Move the unfolded sends' fingerprints into ``uploads`` (lock and transaction held).
 
-        The caller empties ``_unfolded`` once the transaction committed.
+        The caller calls ``_folded`` once the transaction committed.
         """
         unfolded = self._unfolded
         if unfolded:
@@ -285,8 +283,12 @@ class DeliveryJournal:
         if self._unfolded:
             with self._transaction():
                 self._fold()
-            self._unfolded.clear()
-            self._resent.clear()
+            self._folded()
+
+    def _folded(self) -> None:
+        """Nothing is unfolded any more (after the fold's transaction committed)."""
+        self._unfolded.clear()
+        self._resent.clear()
 
     def seen(self, fingerprint: bytes) -> Seen:
         """Whether this upload was delivered, is on its way, or was lost in a crash."""
@@ -336,8 +338,7 @@ class DeliveryJournal:
                     (send, joined),
                 )
             if folded:
-                self._unfolded.clear()
-                self._resent.clear()
+                self._folded()
             else:
                 self._resent.update(self._unfolded.keys() & rows)
             # Keys copied from the batch's blob, one after the other: the fingerprints the reader
