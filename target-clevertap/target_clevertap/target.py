@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import typing as t
+from concurrent.futures import Future
 from functools import cached_property
 
 from clevertap_segment_common.property_names import PropertyNameNormalizer
@@ -26,7 +28,7 @@ from target_clevertap.uploads import UploadBuilder, UploadRules
 
 if t.TYPE_CHECKING:
     import zoneinfo
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from clevertap_segment_common.delivery import Item, Rejection
 
@@ -57,6 +59,8 @@ class TargetCleverTap(DeliveryTarget):
         self._journal: JournalPolicy | None = None
         self._builders: dict[bool, UploadBuilder] = {}
         self._dry_run_by_kind: dict[str, int] = {}
+        #: The matcher whose schema read before_listen started, and that read.
+        self._matcher_ahead: tuple[AccountNameMatcher, Future[None]] | None = None
 
     def setting_errors(self) -> list[str]:
         """The shared checks, plus URLs, timezone names and the event property limit."""
@@ -142,21 +146,28 @@ class TargetCleverTap(DeliveryTarget):
             )
         return builder
 
+    def before_listen(self) -> None:
+        """With match_account, start reading the account's schema before the first message.
+
+        In a pipeline the tap is still starting up then, so the read (one round trip) costs the
+        run nothing; an error still stops the run at the first SCHEMA, as before.
+        """
+        super().before_listen()
+        if self.matches_account:
+            matcher = self._new_matcher()  # built here: its parts are shared with this thread
+            self._matcher_ahead = (matcher, _in_background(matcher.load, "schema-read"))
+
     @cached_property
     def account_names(self) -> AccountNameMatcher | None:
         """match_account's per-run decisions, after reading the schema; None for a convention."""
         if not self.matches_account:
             return None
-        matcher = AccountNameMatcher(
-            self.schema_reader,
-            new_names=str(self.config.get("new_property_names") or "auto"),
-            split=self.config.get("split_property_names") or "newest",
-            refresh_seconds=float(self.config["schema_refresh_seconds"]),
-            collision_policy=self.normalizer.collision_policy,
-            stats=self.normalizer.stats,
-        )
+        matcher, loading = self._matcher_ahead or (self._new_matcher(), None)
         try:
-            matcher.load()
+            if loading is None:
+                matcher.load()
+            else:
+                loading.result()
         except SchemaUnreadable as exc:
             msg = (
                 f"property_names is match_account, which reads the account's property names "
@@ -169,6 +180,16 @@ class TargetCleverTap(DeliveryTarget):
             )
             raise SchemaUnreadable(exc.problem, self.scrubber.scrub(msg)) from None
         return matcher
+
+    def _new_matcher(self) -> AccountNameMatcher:
+        return AccountNameMatcher(
+            self.schema_reader,
+            new_names=str(self.config.get("new_property_names") or "auto"),
+            split=self.config.get("split_property_names") or "newest",
+            refresh_seconds=float(self.config["schema_refresh_seconds"]),
+            collision_policy=self.normalizer.collision_policy,
+            stats=self.normalizer.stats,
+        )
 
     @property
     def schema_reader(self) -> SchemaReader:
@@ -313,3 +334,19 @@ class TargetCleverTap(DeliveryTarget):
         super().release()
         if self._journal is not None:
             self._journal.journal.close()
+
+
+def _in_background(work: Callable[[], None], name: str) -> Future[None]:
+    """Run ``work`` on a daemon thread (a read that hangs must not hold up the process's exit)."""
+    future: Future[None] = Future()
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to whoever waits for the result
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future

@@ -7,16 +7,22 @@ back from the sandbox's stored uploads and from getSchema.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
 import typing as t
+from pathlib import Path
 
 import pytest
 import requests
 from clevertap_segment_common.property_names import NormalizationStats
-from clevertap_testkit import record, run_target, schema
+from clevertap_testkit import record, run_target, schema, singer_text
 from scripted_http import ScriptedHTTPServer
 from target_clevertap.name_matcher import AccountNameMatcher
 from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
 
+TARGET = str(Path(sys.executable).parent / "target-clevertap")
 EVENT = "Plan Chosen"
 EVENTS = {"kind": "event", "identity": "user", "event_name": EVENT}
 PROFILES = {"kind": "profile", "identity": "user"}
@@ -121,6 +127,60 @@ def test_event_and_profile_names_take_the_spelling_the_account_holds(
         {"scope": "event", "event": EVENT, "name": "n", "written": "n", "convention": "none"}
     ]
     assert run.summary["property_names"]["keys_renamed"] == 4
+
+
+def start_target(config: dict[str, t.Any], directory: Path) -> subprocess.Popen[str]:
+    """The target's command line, its input a pipe nothing was written to yet (a tap starting)."""
+    config_path = directory / "config.json"
+    config_path.write_text(json.dumps(config))
+    return subprocess.Popen(
+        [TARGET, "--config", str(config_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def schema_reads(sandbox_client: t.Any) -> list[str]:
+    paths = [r["path"] for r in sandbox_client.clevertap_requests()]
+    return sorted(path for path in paths if path.startswith("/getSchema"))
+
+
+def test_the_schema_is_read_while_the_target_still_waits_for_input(
+    config, account, sandbox_client, tmp_path
+) -> None:
+    """In a pipeline the tap is still starting up then: the read costs the run no time."""
+    account.upload(event("seed", industry_of_traits="Retail"))
+    config["stream_mappings"] = {"plans": EVENTS}
+    expected = ["/getSchema?type=events", "/getSchema?type=userProperties"]
+    with start_target(config, tmp_path) as target:
+        for _ in range(600):  # bounds the wait; the reads come long before
+            if schema_reads(sandbox_client) == expected or target.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert schema_reads(sandbox_client) == expected  # no input has been written yet
+        rows = plans({"user": "u-1", "Industry Of Traits": "Retail", "plan_type": "Free", "n": 1})
+        _, errors = target.communicate(singer_text(rows), timeout=60)
+    assert target.returncode == 0, errors
+    ours = [data for data in stored_events(sandbox_client) if data.get("n") == 1]
+    assert ours == [{"industry_of_traits": "Retail", "plan_type": "Free", "n": 1}]
+    assert schema_reads(sandbox_client) == expected  # it used the read it started, no second one
+
+
+def test_a_schema_read_started_early_still_stops_the_run_at_the_first_schema(
+    config, sandbox_client, tmp_path
+) -> None:
+    config.update(stream_mappings={"plans": EVENTS}, passcode="not-the-passcode")
+    with start_target(config, tmp_path) as target:
+        rows = plans({"user": "u-1", "Industry Of Traits": "Retail", "plan_type": "Free", "n": 1})
+        output, errors = target.communicate(singer_text(rows), timeout=60)
+    assert target.returncode != 0
+    assert "property_names is match_account, which reads the account's property names" in errors
+    assert "Nothing was uploaded" in errors
+    assert "not-the-passcode" not in errors
+    assert output == ""  # no STATE
+    assert sandbox_client.clevertap_upload_log() == []
 
 
 @pytest.mark.parametrize(
