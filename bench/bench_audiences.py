@@ -28,7 +28,8 @@ from pathlib import Path
 
 from clevertap_segment_sandbox import SandboxClient, SandboxProcess
 
-from bench.bench_memory import BIN, ROOT, measure
+from bench import plugin_venvs
+from bench.bench_memory import ROOT, measure
 from bench.bench_tap_events import TODAY
 
 RESULTS = ROOT / "bench" / "results" / "audiences.json"
@@ -60,7 +61,7 @@ def tap_config(sandbox: SandboxProcess, store: Path) -> dict[str, t.Any]:
 
 def catalog(config_path: Path) -> dict[str, t.Any]:
     """The tap's catalog with only audience_members selected."""
-    argv = [str(BIN / "tap-clevertap"), "--config", str(config_path), "--discover"]
+    argv = [plugin_venvs.executable("tap-clevertap"), "--config", str(config_path), "--discover"]
     discovered = json.loads(subprocess.run(argv, capture_output=True, check=True).stdout)
     for entry in discovered["streams"]:
         for metadata in entry["metadata"]:
@@ -104,7 +105,7 @@ def one_size(profiles: int, work: Path) -> dict[str, t.Any]:
         catalog_path.write_text(json.dumps(catalog(config_path)))
         before = members(client, TODAY)
         state_path = work / f"state-{profiles}.json"
-        tap = [str(BIN / "tap-clevertap"), "--config", str(config_path), "--catalog"]
+        tap = [plugin_venvs.executable("tap-clevertap"), "--config", str(config_path), "--catalog"]
         first = measure([*tap, str(catalog_path)], count_records=True)
         if first["records_out"] != len(before):
             msg = f"first run emitted {first['records_out']} records, expected {len(before)}"
@@ -134,6 +135,7 @@ def main() -> int:
     args = parser.parse_args()
     default = "2000,20000" if args.quick else "20000,210000"
     sizes = [int(x) for x in (args.sizes or default).split(",")]
+    plugin_venvs.install("tap-clevertap")
     with tempfile.TemporaryDirectory(prefix="bench-audiences-") as work:
         runs = [one_size(size, Path(work)) for size in sizes]
         for run in runs:

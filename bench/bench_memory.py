@@ -42,7 +42,6 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "memory.json"
 EVENTS = ("Product Viewed", "Added To Cart", "Charged", "App Launched", "Search")
 #: Custom events only: CleverTap refuses uploads of system events such as App Launched.
@@ -326,12 +325,26 @@ def _self(*args: str) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), *args]
 
 
+def _plugin(name: str) -> str:
+    """The plugin in its own virtualenv, as a user installs it (bench/plugin_venvs.py)."""
+    from bench import plugin_venvs  # not at the top: the peers run this file as a script
+
+    if name not in _INSTALLED:
+        plugin_venvs.install(name)
+        _INSTALLED.add(name)
+    return plugin_venvs.executable(name)
+
+
+_INSTALLED: set[str] = set()
+
+
 def tap_clevertap(volumes: list[int], peers: bool, work: Path) -> dict[str, t.Any]:
     """tap-clevertap's events stream; volume grows by days, so export pages keep their size."""
     from clevertap_segment_sandbox import SandboxProcess
 
     from bench import bench_tap_events  # not at the top: the peers run this file as a script
 
+    _plugin("tap-clevertap")  # bench_tap_events.tap_command runs it from there
     points: dict[str, dict[str, t.Any]] = {}
     for volume in volumes:
         days = max(1, math.ceil(volume / (11 * TAP_EVENTS_PER_DAY * 0.96)))
@@ -385,7 +398,7 @@ def target_segment(volumes: list[int], peers: bool, work: Path) -> dict[str, t.A
                 sandbox.client.reset()
                 if label == "ours":
                     result = fed(
-                        [str(BIN / "target-segment"), "--config", str(config)],
+                        [_plugin("target-segment"), "--config", str(config)],
                         _self("--feed", "segment", str(volume)),
                     )
                 else:
@@ -425,7 +438,7 @@ def target_clevertap(volumes: list[int], peers: bool, work: Path) -> dict[str, t
                         )
                     )
                     result = fed(
-                        [str(BIN / "target-clevertap"), "--config", str(config)],
+                        [_plugin("target-clevertap"), "--config", str(config)],
                         _self("--feed", "clevertap", str(volume)),
                     )
                 else:

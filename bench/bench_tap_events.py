@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "tap_events.json"
-TAP = ROOT / ".venv" / "bin" / "tap-clevertap"
 TIMEZONE = "Asia/Kolkata"
 TODAY = dt.date(2026, 11, 20)
 #: (events per day, profiles, days, latency ms): volume grows with days, so pages keep their size.
@@ -284,10 +283,19 @@ def count_tap_records(argv: list[str]) -> int:
     return count
 
 
+def tap_executable() -> str:
+    """The tap in its own virtualenv, as a user installs it (bench/plugin_venvs.py)."""
+    from bench import plugin_venvs  # not at the top: the peer loops run this file as a script
+
+    return plugin_venvs.executable("tap-clevertap")
+
+
 def _events_catalog(config_path: Path) -> dict[str, Any]:
     catalog = json.loads(
         subprocess.run(
-            [str(TAP), "--config", str(config_path), "--discover"], capture_output=True, check=True
+            [tap_executable(), "--config", str(config_path), "--discover"],
+            capture_output=True,
+            check=True,
         ).stdout
     )
     for entry in catalog["streams"]:
@@ -361,7 +369,7 @@ def tap_command(
     config_path.write_text(json.dumps(config))
     catalog_path = workdir / f"catalog-{tag}.json"
     catalog_path.write_text(json.dumps(_events_catalog(config_path)))
-    return config, [str(TAP), "--config", str(config_path), "--catalog", str(catalog_path)]
+    return config, [tap_executable(), "--config", str(config_path), "--catalog", str(catalog_path)]
 
 
 def bench_volume(  # noqa: PLR0917 - one volume's parameters, in order
@@ -457,6 +465,9 @@ def main() -> None:
         return
     # Volume grows with days (more pages of the same size), so memory should stay flat.
     volumes = VOLUMES["quick" if args.quick else "full"]
+    from bench import plugin_venvs  # not at the top: the peer loops run this file as a script
+
+    plugin_venvs.install("tap-clevertap")
     reps = args.reps or (3 if args.quick else 5)
     with tempfile.TemporaryDirectory() as tmp:
         results = [bench_volume(e, p, d, ms, reps, Path(tmp)) for e, p, d, ms in volumes]

@@ -44,11 +44,12 @@ import requests
 from clevertap_segment_sandbox import SandboxProcess
 from target_clevertap.journal import DeliveryJournal
 
+from bench import plugin_venvs
 from bench.processes import child_environment, run_child
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "target_clevertap.json"
-TARGET_BIN = str(Path(sys.executable).parent / "target-clevertap")
+TARGET_BIN = plugin_venvs.executable("target-clevertap")
 EVENTS = ("Product Viewed", "Product Added", "Checkout Started", "Search", "Coupon Applied")
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 SEGMENT_STREAM_SCHEMA = {
@@ -400,6 +401,7 @@ def main() -> None:
     args.records = args.records or (20_000 if args.quick else 200_000)
     hourly = 2_000 if args.quick else 10_000
     args.memory_volumes = (5_000, 25_000) if args.quick else (100_000, 1_000_000)
+    plugin_venvs.install("target-clevertap")
     with tempfile.TemporaryDirectory(prefix="bench-clevertap-") as tmp:
         work = Path(tmp)
         startup = start_up(work)

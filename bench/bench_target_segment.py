@@ -32,12 +32,13 @@ from pathlib import Path
 
 from clevertap_segment_sandbox import SandboxProcess
 
+from bench import plugin_venvs
 from bench.processes import child_environment, run_child
 
 WRITE_KEY = "bench-write-key-0001"
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "target_segment.json"
-TARGET_BIN = str(Path(sys.executable).parent / "target-segment")
+TARGET_BIN = plugin_venvs.executable("target-segment")
 EVENTS = ("Product Viewed", "Added To Cart", "Charged", "App Launched", "Search")
 FAULTS = {"fault_5xx": 0.10, "fault_429": 0.05, "fault_reset": 0.02}
 LIBRARY_SETTINGS: dict[str, dict[str, t.Any]] = {
@@ -353,6 +354,7 @@ def main() -> None:
     repeats = args.repeats or (2 if args.quick else 3)
     latencies = [int(x) for x in args.latencies.split(",")]
     contenders = ["target_segment", *LIBRARY_SETTINGS]
+    plugin_venvs.install("target-segment")
 
     with (
         tempfile.TemporaryDirectory(prefix="bench-segment-") as tmp,

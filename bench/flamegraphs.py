@@ -24,7 +24,7 @@ from pathlib import Path
 
 from clevertap_segment_sandbox import SandboxProcess
 
-from bench import bench_tap_events, bench_target_clevertap, bench_target_segment
+from bench import bench_tap_events, bench_target_clevertap, bench_target_segment, plugin_venvs
 from bench.processes import child_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +163,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     pick = 1 if args.quick else 0
+    plugin_venvs.install("target-clevertap", "target-segment", "tap-clevertap")
     plugins = {
         "target-clevertap": target_clevertap,
         "target-segment": target_segment,

@@ -66,7 +66,7 @@ BENCHMARKS = (
     ),
     Benchmark(
         "tap_events",
-        [PYTHON, "bench/bench_tap_events.py"],
+        [PYTHON, "-m", "bench.bench_tap_events"],
         takes_output=False,
         fixed_output=RESULTS / "tap_events.json",
     ),
