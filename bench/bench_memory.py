@@ -329,13 +329,8 @@ def _plugin(name: str) -> str:
     """The plugin in its own virtualenv, as a user installs it (bench/plugin_venvs.py)."""
     from bench import plugin_venvs  # not at the top: the peers run this file as a script
 
-    if name not in _INSTALLED:
-        plugin_venvs.install(name)
-        _INSTALLED.add(name)
+    plugin_venvs.install(name)
     return plugin_venvs.executable(name)
-
-
-_INSTALLED: set[str] = set()
 
 
 def tap_clevertap(volumes: list[int], peers: bool, work: Path) -> dict[str, t.Any]:

@@ -26,10 +26,15 @@ def executable(plugin: str) -> str:
     return str(VENVS / plugin / "bin" / plugin)
 
 
+_INSTALLED: set[str] = set()
+
+
 def install(*plugins: str) -> None:
-    """Create or refresh each plugin's virtualenv."""
+    """Create or refresh each plugin's virtualenv (once per process)."""
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     for plugin in plugins:
+        if plugin in _INSTALLED:
+            continue
         venv = VENVS / plugin
         if not (venv / "bin" / "python").exists():
             command = [str(_UV), "venv", "--quiet", "--python", sys.executable, str(venv)]
@@ -50,3 +55,4 @@ def install(*plugins: str) -> None:
             check=True,
             env={**env, "VIRTUAL_ENV": str(venv)},
         )
+        _INSTALLED.add(plugin)

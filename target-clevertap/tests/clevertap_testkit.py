@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import subprocess
+import sys
 import typing as t
 import zoneinfo
 from dataclasses import dataclass
@@ -19,6 +21,8 @@ from target_clevertap.target import TargetCleverTap
 from target_clevertap.uploads import DroppedField, UploadBuilder, UploadRules
 
 SAMPLE = Path(__file__).parents[1] / "samples" / "segment-archive.jsonl"
+#: The installed command line, for tests that run the target as a user does.
+TARGET = str(Path(sys.executable).parent / "target-clevertap")
 UTC = zoneinfo.ZoneInfo("UTC")
 
 #: A Segment message as a Singer stream: envelope fields typed, payloads free-form.
@@ -109,6 +113,21 @@ def run_target(config: dict[str, t.Any], messages: t.Iterable[dict[str, t.Any]])
         states=[json.loads(line) for line in stdout.getvalue().splitlines() if line.strip()],
         summary=json.loads(summary_path.read_text()),
         rejects=read_jsonl(Path(config["rejected_records_path"])),
+    )
+
+
+def start_target(
+    config: dict[str, t.Any], directory: Path, stderr: int = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """The command line with ``config``, its input a pipe nothing was written to yet."""
+    config_path = directory / "config.json"
+    config_path.write_text(json.dumps(config))
+    return subprocess.Popen(
+        [TARGET, "--config", str(config_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
     )
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from clevertap_testkit import config_for, run_target, segment_messages, singer_text
+from clevertap_testkit import TARGET, config_for, run_target, segment_messages, singer_text
 from scripted_http import ScriptedHTTPServer
 from target_clevertap.connection import ConnectionCheckError, check_connection
 
-TARGET = str(Path(sys.executable).parent / "target-clevertap")
 SECRET = "pc-SECRET-9a8b7c6d5e"
 WRONG = "pc-WRONG-1f2e3d4c5b"
 

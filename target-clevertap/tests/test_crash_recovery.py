@@ -11,16 +11,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import typing as t
 from pathlib import Path
 
 import pytest
-from clevertap_testkit import config_for, read_jsonl, record, schema, singer_text
+from clevertap_testkit import TARGET, config_for, read_jsonl, record, schema, singer_text
 from target_clevertap.journal import entries_by_state
 
-TARGET = str(Path(sys.executable).parent / "target-clevertap")
 COUNT = 6000
 
 

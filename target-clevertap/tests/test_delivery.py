@@ -7,10 +7,8 @@ import importlib.metadata
 import io
 import json
 import subprocess
-import sys
 import time
 import typing as t
-from pathlib import Path
 
 import pytest
 from clevertap_segment_common.delivery import DeliveryError
@@ -22,6 +20,7 @@ from clevertap_testkit import (
     run_target,
     schema,
     singer_text,
+    start_target,
     state,
 )
 from scripted_http import ScriptedHTTPServer
@@ -29,7 +28,6 @@ from singer_sdk.exceptions import ConfigValidationError
 from target_clevertap.schema_reader import SchemaUnreadable
 from target_clevertap.target import TargetCleverTap
 
-TARGET = str(Path(sys.executable).parent / "target-clevertap")
 EVENTS = {"kind": "event", "identity": "user", "event_name": "Ping"}
 EVENT_FIELDS = {"user": {"type": "string"}, "n": {"type": "integer"}}
 
@@ -125,15 +123,7 @@ def test_state_is_printed_only_once_the_records_before_it_are_stored(
 ) -> None:
     process = sandbox_factory(latency_ms=300)
     config = config_for(process, files, stream_mappings={"pings": EVENTS}, batch_size_rows=10)
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(config))
-    with subprocess.Popen(
-        [TARGET, "--config", str(config_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as target:
+    with start_target(config, tmp_path, stderr=subprocess.DEVNULL) as target:
         assert target.stdin is not None
         assert target.stdout is not None
         target.stdin.write(singer_text(events(120)))

@@ -7,22 +7,17 @@ back from the sandbox's stored uploads and from getSchema.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 import typing as t
-from pathlib import Path
 
 import pytest
 import requests
 from clevertap_segment_common.property_names import NormalizationStats
-from clevertap_testkit import record, run_target, schema, singer_text
+from clevertap_testkit import record, run_target, schema, singer_text, start_target
 from scripted_http import ScriptedHTTPServer
 from target_clevertap.name_matcher import AccountNameMatcher
 from target_clevertap.schema_reader import SchemaReader, SchemaUnreadable
 
-TARGET = str(Path(sys.executable).parent / "target-clevertap")
 EVENT = "Plan Chosen"
 EVENTS = {"kind": "event", "identity": "user", "event_name": EVENT}
 PROFILES = {"kind": "profile", "identity": "user"}
@@ -127,19 +122,6 @@ def test_event_and_profile_names_take_the_spelling_the_account_holds(
         {"scope": "event", "event": EVENT, "name": "n", "written": "n", "convention": "none"}
     ]
     assert run.summary["property_names"]["keys_renamed"] == 4
-
-
-def start_target(config: dict[str, t.Any], directory: Path) -> subprocess.Popen[str]:
-    """The target's command line, its input a pipe nothing was written to yet (a tap starting)."""
-    config_path = directory / "config.json"
-    config_path.write_text(json.dumps(config))
-    return subprocess.Popen(
-        [TARGET, "--config", str(config_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def schema_reads(sandbox_client: t.Any) -> list[str]:

@@ -13,20 +13,25 @@ import io
 import json
 import os
 import subprocess
-import sys
 import typing as t
-from pathlib import Path
 
 import pytest
 from clevertap_segment_common.delivery import DeliveryError
-from clevertap_testkit import ScriptedCleverTap, answer, record, run_target, schema, singer_text
+from clevertap_testkit import (
+    TARGET,
+    ScriptedCleverTap,
+    answer,
+    record,
+    run_target,
+    schema,
+    singer_text,
+)
 from clevertap_testkit import state as state_message
 from scripted_http import ScriptedHTTPServer
 from target_clevertap.connection import ConnectionCheckError, check_connection
 from target_clevertap.schema_reader import SchemaUnreadable
 from target_clevertap.target import TargetCleverTap
 
-TARGET = str(Path(sys.executable).parent / "target-clevertap")
 SECRET = "pc-REDIRECT-4d3c2b1a0f"
 EVENTS = {"kind": "event", "identity": "user", "event_name": "Ping"}
 SUCCESS = json.dumps({"status": "success", "processed": 1, "unprocessed": []}).encode()
