@@ -1,14 +1,17 @@
 """Events throughput of tap-clevertap against bare export loops over the same sandbox pages.
 
 The peers: the strongest loop a user would write - three cursor chains at once (CleverTap allows
-three concurrent export calls per account; docs/clevertap-api.md §1.4), orjson - and, as context,
-one chain after another with requests + the standard json module. All run as subprocesses writing
-to /dev/null, alternating, several repetitions per volume: two volumes 3x apart without latency
-(does memory stay flat?), the larger one again at 100 ms per call, and an hourly run's size
+three concurrent export calls per account; docs/clevertap-api.md §1.4), orjson, each chain a
+query of 7 days - and, as context, the same loop with one day per query (the pages of the tap's
+default) and one chain after another with requests + the standard json module. The tap runs
+twice: with its default of one day per query and with export_window_days 7, the pages of the
+strongest loop. All run as subprocesses writing to /dev/null, alternating, several repetitions per
+volume: two volumes 3x apart without latency (does memory stay flat?), the larger one again at
+100 ms per call, the smaller at 300 ms (without the one-chain loop), and an hourly run's size
 (about 10,000 records, 100 ms) where start-up counts. Reports median records/s, CPU µs per record,
 median peak RSS and the ratios; writes bench/results/tap_events.json.
 
-    .venv/bin/python bench/bench_tap_events.py [--quick] [--reps N]
+    .venv/bin/python -m bench.bench_tap_events [--quick] [--reps N]
 """
 
 from __future__ import annotations
@@ -39,21 +42,50 @@ RESULTS = ROOT / "bench" / "results" / "tap_events.json"
 TIMEZONE = "Asia/Kolkata"
 TODAY = dt.date(2026, 11, 20)
 #: (events per day, profiles, days, latency ms): volume grows with days, so pages keep their size.
-#: The first two (no latency) measure memory growth; the last is an hourly run's size.
+#: The first two (no latency) measure memory growth; then 100 and 300 ms per call; the last is an
+#: hourly run's size.
 VOLUMES = {
-    "quick": [(150, 2000, 4, 0), (150, 2000, 12, 0), (150, 2000, 12, 100), (150, 2000, 4, 100)],
-    "full": [(300, 5000, 7, 0), (300, 5000, 21, 0), (300, 5000, 21, 100), (300, 5000, 3, 100)],
+    "quick": [
+        (150, 2000, 4, 0),
+        (150, 2000, 12, 0),
+        (150, 2000, 12, 100),
+        (150, 2000, 4, 300),
+        (150, 2000, 4, 100),
+    ],
+    "full": [
+        (300, 5000, 7, 0),
+        (300, 5000, 21, 0),
+        (300, 5000, 21, 100),
+        (300, 5000, 7, 300),
+        (300, 5000, 3, 100),
+    ],
 }
-#: The peers, strongest first.
-PEERS = {
-    "bare_3": "3 concurrent export chains, orjson",
-    "bare": "one chain at a time, requests + json",
+#: Above this latency the one-chain-at-a-time loop (context, not the peer) is left out: at 300 ms
+#: it would take a minute per run to say what 100 ms already says.
+SEQUENTIAL_UP_TO_MS = 100
+#: Days per query of the windowed runs (export_window_days): both the tap and its loop.
+WINDOW_DAYS = 7
+CONTENDERS = {
+    "tap": "tap-clevertap events, one day per query (default)",
+    "tap_w7": f"tap-clevertap events, export_window_days {WINDOW_DAYS}",
+    "bare_3_w7": f"3 concurrent export chains of {WINDOW_DAYS} days, orjson",
+    "bare_3": "3 concurrent export chains of one day, orjson",
+    "bare": "one chain of one day at a time, requests + json",
 }
+#: (ours, peer): each tap run against the loop reading the same pages, and the default tap
+#: against the strongest loop (windows of 7 days: fewer queries for the same records).
+PAIRS = (("tap_w7", "bare_3_w7"), ("tap", "bare_3_w7"), ("tap", "bare_3"), ("tap", "bare"))
 EXPORT_CONCURRENCY = 3
 
 
-def _export_plan(config_path: str) -> tuple[str, dict[str, str], str, list[tuple[str, int]]]:
-    """What both loops read: base URL, auth headers, open URL, and one (event, day) per chain."""
+def _export_plan(
+    config_path: str,
+) -> tuple[str, dict[str, str], str, list[tuple[str, int, int]]]:
+    """What both loops read: base URL, auth headers, open URL, (event, from, to) per chain.
+
+    A chain covers ``export_window_days`` days of one event (one by default), as the tap's
+    queries do with the same config.
+    """
     config = json.loads(Path(config_path).read_text())
     headers = {
         "X-CleverTap-Account-Id": config["account_id"],
@@ -62,9 +94,18 @@ def _export_plan(config_path: str) -> tuple[str, dict[str, str], str, list[tuple
     base = config["api_url"]
     first = dt.date.fromisoformat(config["start_date"])
     last = dt.date.fromisoformat(config["end_date"])
-    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-    chains = [(name, int(day.strftime("%Y%m%d"))) for name in config["event_names"] for day in days]
+    window = config.get("export_window_days", 1)
+    starts = [first + dt.timedelta(days=n) for n in range(0, (last - first).days + 1, window)]
+    chains = [
+        (name, _stamp(start), _stamp(min(last, start + dt.timedelta(days=window - 1))))
+        for name in config["event_names"]
+        for start in starts
+    ]
     return base, headers, f"{base}/1/events.json?batch_size={config['batch_size']}", chains
+
+
+def _stamp(day: dt.date) -> int:
+    return int(day.strftime("%Y%m%d"))
 
 
 def bare_loop(config_path: str) -> None:
@@ -72,9 +113,9 @@ def bare_loop(config_path: str) -> None:
     base, headers, open_url, chains = _export_plan(config_path)
     out = sys.stdout
     session = requests.Session()
-    for name, stamp in chains:
+    for name, first, last in chains:
         opened = session.post(
-            open_url, json={"event_name": name, "from": stamp, "to": stamp}, headers=headers
+            open_url, json={"event_name": name, "from": first, "to": last}, headers=headers
         )
         cursor = json.loads(opened.content).get("cursor")
         while cursor:
@@ -101,9 +142,9 @@ def concurrent_loop(config_path: str) -> None:
             with lock:
                 if not work:
                     return
-                name, stamp = work.pop()
+                name, first, last = work.pop()
             opened = session.post(
-                open_url, json={"event_name": name, "from": stamp, "to": stamp}, headers=headers
+                open_url, json={"event_name": name, "from": first, "to": last}, headers=headers
             )
             cursor = orjson.loads(opened.content).get("cursor")
             while cursor:
@@ -350,7 +391,7 @@ def volume_sandbox(
 
 
 def tap_command(
-    sandbox: SandboxProcess, names: list[str], days: int, workdir: Path
+    sandbox: SandboxProcess, names: list[str], days: int, workdir: Path, window: int = 1
 ) -> tuple[dict[str, Any], list[str]]:
     """The tap's config and command line: the events stream of ``names`` over ``days`` days."""
     config = {
@@ -363,8 +404,9 @@ def tap_command(
         "event_names": names,
         "batch_size": 4991,
         "type_properties_from_schema": False,
+        "export_window_days": window,
     }
-    tag = f"{sandbox.settings.events_per_day}-{days}-{sandbox.settings.latency_ms}"
+    tag = f"{sandbox.settings.events_per_day}-{days}-{sandbox.settings.latency_ms}-w{window}"
     config_path = workdir / f"config-{tag}.json"
     config_path.write_text(json.dumps(config))
     catalog_path = workdir / f"catalog-{tag}.json"
@@ -380,13 +422,19 @@ def bench_volume(  # noqa: PLR0917 - one volume's parameters, in order
         summary = sandbox.client.seed_summary()
         names = sorted(exportable_names(summary))
         config, tap_argv = tap_command(sandbox, names, days, workdir)
-        config_path = tap_argv[2]
+        _, windowed_argv = tap_command(sandbox, names, days, workdir, window=WINDOW_DAYS)
         argvs = {
             "tap": tap_argv,
-            "bare_3": [sys.executable, __file__, "--concurrent-loop", config_path],
-            "bare": [sys.executable, __file__, "--bare-loop", config_path],
+            "tap_w7": windowed_argv,
+            "bare_3_w7": [sys.executable, __file__, "--concurrent-loop", windowed_argv[2]],
+            "bare_3": [sys.executable, __file__, "--concurrent-loop", tap_argv[2]],
         }
+        if latency_ms <= SEQUENTIAL_UP_TO_MS:
+            argvs["bare"] = [sys.executable, __file__, "--bare-loop", tap_argv[2]]
         records = count_tap_records(argvs["tap"])
+        if count_tap_records(argvs["tap_w7"]) != records:
+            msg = f"export_window_days {WINDOW_DAYS} did not emit the {records} records of days"
+            raise RuntimeError(msg)
         first = str(config["start_date"]).replace("-", "")
         last = str(config["end_date"]).replace("-", "")
         expected = sum(
@@ -431,8 +479,11 @@ def bench_volume(  # noqa: PLR0917 - one volume's parameters, in order
         "records": records,
         "shape": shape,
         **measured,
-        "throughput_ratio_tap_over_bare_3": round(rate["tap"] / rate["bare_3"], 3),
-        "throughput_ratio_tap_over_bare": round(rate["tap"] / rate["bare"], 3),
+        **{
+            f"throughput_ratio_{ours}_over_{peer}": round(rate[ours] / rate[peer], 3)
+            for ours, peer in PAIRS
+            if peer in rate
+        },
         "memory_ratio_tap_over_bare_3": round(memory["tap"] / memory["bare_3"], 2),
     }
 
@@ -447,7 +498,7 @@ def exportable_names(summary: dict[str, Any]) -> list[str]:
 def main() -> None:
     """Run both volumes and write the results file."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small volumes, 3 repetitions")
+    parser.add_argument("--quick", action="store_true", help="small volumes, 2 repetitions")
     parser.add_argument("--reps", type=int, default=None, help="repetitions per volume")
     parser.add_argument("--bare-loop", metavar="CONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--concurrent-loop", metavar="CONFIG", help=argparse.SUPPRESS)
@@ -468,13 +519,14 @@ def main() -> None:
     from bench import plugin_venvs  # not at the top: the peer loops run this file as a script
 
     plugin_venvs.install("tap-clevertap")
-    reps = args.reps or (3 if args.quick else 5)
+    reps = args.reps or (2 if args.quick else 3)
     with tempfile.TemporaryDirectory() as tmp:
         results = [bench_volume(e, p, d, ms, reps, Path(tmp)) for e, p, d, ms in volumes]
     small, large = results[:2]
     report = {
         "benchmark": "tap-clevertap events stream vs bare export loops",
-        "peers": PEERS,
+        "contenders": CONTENDERS,
+        "pairs": PAIRS,
         "quick": args.quick,
         "repetitions": reps,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},

@@ -144,23 +144,24 @@ def target_segment(data: dict[str, t.Any], out: Path) -> Path:
         "library_best": "library, best settings",
     }
     groups = []
-    for latency, by_name in data["runs"].items():
-        summary = data["summary"][latency]
-        lost = summary.get("max_lost", {}).get("library_default", 0)
-        note = (
-            f"x{summary['ratio_vs_library_default']} vs defaults, "
-            f"x{summary['ratio_vs_library_best']} vs best"
-            + (f"\ndefaults lost up to {lost:,} of {data['messages_per_run']:,}" if lost else "")
-        )
+    for key, by_name in data["runs"].items():
+        summary = data["summary"][key]
+        lost = summary["max_lost"].get("library_default", 0)
+        note = ", ".join(
+            f"x{summary[f'ratio_vs_{peer}']} vs {label}"
+            for peer, label in (("library_best", "best"), ("library_default", "defaults"))
+            if peer in by_name
+        ) + (f"\ndefaults lost up to {lost:,} of {summary['messages']:,}" if lost else "")
         bars = [
             Bar(names.get(n, n), [r["delivered_per_second"] for r in runs], n == "target_segment")
             for n, runs in by_name.items()
         ]
-        groups.append(Group(f"sandbox latency {latency}", bars, note))
+        run = "hourly run" if key.startswith("hourly") else "bulk"
+        label = f"{run}, {summary['messages']:,} calls, {summary['latency_ms']} ms"
+        groups.append(Group(label, bars, note))
     return grouped_bars(
         groups,
-        title=f"target-segment vs segment-analytics-python 2.4.0 "
-        f"({data['messages_per_run']:,} calls per run)",
+        title="target-segment vs segment-analytics-python 2.4.0 (whole runs, start-up included)",
         unit="calls accepted by Segment per second",
         lower_is_better=False,
         source="bench/bench_target_segment.py",
@@ -207,19 +208,26 @@ def target_clevertap(data: dict[str, t.Any], out: Path) -> Path:
 
 def tap_events(data: dict[str, t.Any], out: Path) -> Path:
     """Records extracted per second, tap-clevertap vs bare export loops."""
-    peers = data.get("peers") or {"bare": "bare requests+json"}
+    labels = {
+        "tap": "tap, 1 day/query",
+        "tap_w7": "tap, 7 days/query",
+        "bare_3_w7": "3 chains, 7 days",
+        "bare_3": "3 chains, 1 day",
+        "bare": "1 chain, 1 day",
+    }
     groups = []
     for volume in data["volumes"]:
         records = volume["records"]
-        bars = [Bar("tap-clevertap", [records / s for s in volume["tap"]["seconds"]], True)]
-        bars += [
-            Bar(label, [records / s for s in volume[peer]["seconds"]])
-            for peer, label in peers.items()
-            if peer in volume
+        bars = [
+            Bar(label, [records / s for s in volume[name]["seconds"]], name.startswith("tap"))
+            for name, label in labels.items()
+            if name in volume
         ]
-        strongest = next(peer for peer in peers if peer in volume)
-        note = f"x{volume[f'throughput_ratio_tap_over_{strongest}']} vs {strongest}"
-        where = f"{volume.get('latency_ms', 0)} ms, {records:,} records"
+        note = (
+            f"x{volume['throughput_ratio_tap_w7_over_bare_3_w7']} (7 days) and "
+            f"x{volume['throughput_ratio_tap_over_bare_3']} (1 day) vs 3 chains"
+        )
+        where = f"{volume['latency_ms']} ms, {records:,} records"
         groups.append(Group(where, bars, note))
     return grouped_bars(
         groups,

@@ -138,7 +138,7 @@ def target_segment(count: int, work: Path) -> dict[str, t.Any]:
     """Track and identify calls from two mapped streams, the target's defaults."""
     singer = work / "segment.singer"
     written = bench_target_segment.write_singer_file(
-        bench_target_segment.make_messages(count), singer
+        bench_target_segment.iter_messages(count), singer
     )
     config = work / "segment-config.json"
     with SandboxProcess(write_key=bench_target_segment.WRITE_KEY) as sandbox:

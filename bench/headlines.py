@@ -29,36 +29,36 @@ def _row(*cells: str) -> Row:
 
 def _target_segment(data: dict[str, t.Any]) -> list[Row]:
     rows = []
-    for latency, s in data["summary"].items():
+    for key, s in data["summary"].items():
         rate = s["median_delivered_per_second"]
-        lost = s.get("max_lost", {}).get("library_default", 0)
-        rows.append(
-            _row(
-                "target_segment",
-                "target-segment vs segment-analytics-python 2.4.0 (defaults)",
-                f"{latency}, {data['messages_per_run']:,} calls",
-                f"{rate['target_segment']:,} calls/s",
-                f"{rate['library_default']:,} calls/s" + (f", lost up to {lost:,}" if lost else ""),
-                f"{s['ratio_vs_library_default']}x",
+        run = "hourly run, " if key.startswith("hourly") else ""
+        condition = f"{s['latency_ms']} ms, {run}{s['messages']:,} calls, whole run"
+        for peer, label in (("library_best", "best settings"), ("library_default", "defaults")):
+            if peer not in rate:
+                continue
+            lost = s["max_lost"].get(peer, 0)
+            rows.append(
+                _row(
+                    "target_segment",
+                    f"target-segment vs segment-analytics-python 2.4.0 ({label})",
+                    condition,
+                    _rate_and_cpu(
+                        rate["target_segment"],
+                        s["median_cpu_us_per_message"]["target_segment"],
+                        "calls",
+                    ),
+                    _rate_and_cpu(rate[peer], s["median_cpu_us_per_message"][peer], "calls")
+                    + (f", lost up to {lost:,}" if lost else ""),
+                    f"{s[f'ratio_vs_{peer}']}x",
+                )
             )
-        )
-        rows.append(
-            _row(
-                "target_segment",
-                "target-segment vs segment-analytics-python 2.4.0 (best settings)",
-                f"{latency}, {data['messages_per_run']:,} calls",
-                f"{rate['target_segment']:,} calls/s",
-                f"{rate['library_best']:,} calls/s",
-                f"{s['ratio_vs_library_best']}x",
-            )
-        )
     fault = data.get("fault_run")
     if fault:
         rows.append(
             _row(
                 "target_segment",
                 "messages lost under faults (10 % 5xx, 5 % 429, 2 % resets)",
-                f"{fault['latency_ms']} ms",
+                f"{fault['latency_ms']} ms, {fault['messages']:,} calls",
                 f"{fault['target_segment']['lost']:,} lost",
                 f"defaults {fault['library_default']['lost']:,} lost, best "
                 f"{fault['library_best']['lost']:,} lost",
@@ -109,36 +109,33 @@ def _target_clevertap(data: dict[str, t.Any]) -> list[Row]:
 
 
 def _tap_events(data: dict[str, t.Any]) -> list[Row]:
-    peers = data.get("peers") or {"bare": "a bare requests+json export loop"}
+    names = data["contenders"]
     rows = []
     for v in data["volumes"]:
-        for peer, description in peers.items():
+        for ours, peer in data["pairs"]:
             if peer not in v:
                 continue
-            ratio = v.get(f"throughput_ratio_tap_over_{peer}")
             rows.append(
                 _row(
                     "tap_events",
-                    f"tap-clevertap events vs {description}",
-                    f"{v.get('latency_ms', 0)} ms, {v['records']:,} records ({v['days']} days), "
-                    "whole run",
+                    f"{names[ours]} vs {names[peer]}",
+                    f"{v['latency_ms']} ms, {v['records']:,} records ({v['days']} days), whole run",
                     *(
                         _rate_and_cpu(
-                            v[who]["records_per_second_median"],
-                            v[who].get("cpu_us_per_record_median"),
+                            v[who]["records_per_second_median"], v[who]["cpu_us_per_record_median"]
                         )
-                        for who in ("tap", peer)
+                        for who in (ours, peer)
                     ),
-                    f"{ratio}x",
+                    f"{v[f'throughput_ratio_{ours}_over_{peer}']}x",
                 )
             )
     return rows
 
 
-def _rate_and_cpu(rate: float, cpu_us: float | None) -> str:
+def _rate_and_cpu(rate: float, cpu_us: float | None, unit: str = "records") -> str:
     """``N records/s`` and, when measured, the CPU time per record."""
-    text = f"{rate:,.0f} records/s"
-    return text if cpu_us is None else f"{text}, {cpu_us} µs CPU/record"
+    text = f"{rate:,.0f} {unit}/s"
+    return text if cpu_us is None else f"{text}, {cpu_us} µs CPU/{unit.removesuffix('s')}"
 
 
 def _normalization(data: dict[str, t.Any]) -> list[Row]:
@@ -330,7 +327,7 @@ def _in_readme(row: Row, rows: list[Row]) -> bool:
     if name == "reliability" or condition.startswith(("0ms", "0 ms")):
         return False
     if name == "tap_events":
-        return "concurrent" in str(row["comparison"])
+        return "chains of 7 days" in str(row["comparison"])
     return name != "normalization" or "(segment)" in row["comparison"]
 
 

@@ -70,7 +70,7 @@ BENCHMARKS = (
         takes_output=False,
         fixed_output=RESULTS / "tap_events.json",
     ),
-    Benchmark("target_segment", [PYTHON, "-m", "bench.bench_target_segment"], takes_latencies=True),
+    Benchmark("target_segment", [PYTHON, "-m", "bench.bench_target_segment"]),
     Benchmark("target_clevertap", [PYTHON, "-m", "bench.bench_target_clevertap"]),
     Benchmark(
         "meltano_overhead",
@@ -189,7 +189,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small volumes: a few minutes")
     parser.add_argument("--only", help=f"comma-separated subset of {[b.name for b in BENCHMARKS]}")
-    parser.add_argument("--latencies", default="100,0", help="sandbox latencies in ms")
+    parser.add_argument(
+        "--latencies", default="100,0", help="sandbox latencies in ms (meltano_overhead)"
+    )
     parser.add_argument("--results", type=Path, help="results directory")
     parser.add_argument("--images", type=Path, help="charts directory")
     parser.add_argument(

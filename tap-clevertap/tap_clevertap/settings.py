@@ -23,6 +23,9 @@ logger = logging.getLogger("tap-clevertap")
 MAX_BATCH_SIZE = 5000
 BUCKETS = 23
 MAX_EXPORT_CONCURRENCY = 3
+#: Longest events export window: CleverTap's campaign list is "optimized for ranges of 31 days
+#: or less"; no limit is documented for exports, so the same bound (docs/clevertap-api.md).
+MAX_EXPORT_WINDOW_DAYS = 31
 TREND_TYPES = ("daily", "weekly", "monthly")
 DEFAULT_AUDIENCE_STORE = "output/tap-clevertap-audiences.sqlite"
 
@@ -133,6 +136,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Completed days re-read before the bookmarks of events, event_counts, "
         "profile_counts and trends on every run, to catch late-arriving events. Re-read "
         "events keep their event_id.",
+    ),
+    th.Property(
+        "export_window_days",
+        th.IntegerType(minimum=1, maximum=MAX_EXPORT_WINDOW_DAYS),
+        default=1,
+        description="Days per events export query (from..to); the bookmark moves when the "
+        "whole window is read. Every query costs an open call before its pages, which is most "
+        "of the time for events with few records a day. Default 1 (one query per day, "
+        "bookmarked daily): CleverTap documents no record order and no size limit for "
+        "multi-day exports, so larger windows are opt-in. A run stopped mid-window reads the "
+        "whole window again (same event_ids).",
     ),
     th.Property(
         "profile_lookback_days",
@@ -305,6 +319,7 @@ class Settings:
     profile_events: tuple[str, ...] | None
     batch_size: int
     lookback_days: int
+    export_window_days: int
     profile_lookback_days: int
     profile_window_days: int
     include_today: bool
@@ -351,6 +366,7 @@ class Settings:
             profile_events=_names(config, "profile_events"),
             batch_size=_batch_size(_value(config, "batch_size")),
             lookback_days=_int_between(config, "lookback_days"),
+            export_window_days=_int_between(config, "export_window_days"),
             profile_lookback_days=_int_between(config, "profile_lookback_days"),
             profile_window_days=_int_between(config, "profile_window_days"),
             include_today=bool(_value(config, "include_today")),

@@ -195,14 +195,15 @@ class PipelinedStream(CleverTapStream, t.Generic[J]):
 
 @dataclass(frozen=True, slots=True)
 class EventJob:
-    """One day of one event partition: the unit the workers fetch concurrently.
+    """One window of days (``export_window_days``, one by default) of one event partition.
 
-    A job per day (not per partition) lets the workers read three days of one event at once, and
-    keeps what runs ahead of the consumer to a few days' pages.
+    A job per window (not per partition) lets the workers read three windows of one event at
+    once, and keeps what runs ahead of the consumer to a few windows' pages.
     """
 
     event_name: str
-    day: dt.date
+    first: dt.date
+    last: dt.date
 
 
 class EventsStream(PipelinedStream[EventJob]):
@@ -240,7 +241,7 @@ class EventsStream(PipelinedStream[EventJob]):
         days: list[dt.date] = []
         skipped: str | None = None
         for job, items in self.jobs_of(context):
-            days.append(job.day)
+            days += (job.first, job.last)
             for item in items:
                 if isinstance(item, Page):
                     for raw in _drain(orjson.loads(item.body)["records"]):
@@ -255,7 +256,9 @@ class EventsStream(PipelinedStream[EventJob]):
                             )
                         yield record
                 elif isinstance(item, DayDone | Restart):
-                    ids.reset()  # occurrences are numbered per (event, day) read from its start
+                    # Occurrences are numbered per (event, day) read from its start; a window
+                    # holds whole days, and identical records share their day (ts holds it).
+                    ids.reset()
                     if isinstance(item, DayDone) and self.is_complete(item.day):
                         self.checkpoint(context, item.day)
                 elif isinstance(item, Skipped) and skipped is None:
@@ -270,8 +273,30 @@ class EventsStream(PipelinedStream[EventJob]):
         for i, partition in enumerate((self.partitions or [])[index:], start=index):
             first, last = self.window(self.bookmark(partition), settings.lookback_days)
             name = partition["event_name"]
-            plan.extend((i, EventJob(name, day)) for day in day_range(first, last))
+            plan.extend(
+                (i, EventJob(name, days[0], days[-1]))
+                for days in self._windows(day_range(first, last), settings.export_window_days)
+            )
         return plan
+
+    def _windows(self, days: list[dt.date], size: int) -> list[list[dt.date]]:
+        """Consecutive runs of at most ``size`` days; today (include_today) is always alone.
+
+        A window is bookmarked when all of it is read, so a partial today must not share one
+        with complete days.
+        """
+        windows: list[list[dt.date]] = []
+        for day in days:
+            current = windows[-1] if windows else None
+            if (
+                current is None
+                or len(current) == size
+                or self.is_complete(day) != self.is_complete(current[0])
+            ):
+                windows.append([day])
+            else:
+                current.append(day)
+        return windows
 
     def _produce(self, job: EventJob, emit: Emit, stop: threading.Event) -> None:
         refused = self._refused.get(job.event_name)
@@ -281,13 +306,12 @@ class EventsStream(PipelinedStream[EventJob]):
             # may each have asked once.
             emit(Skipped(refused), 0)
             return
-        day = job.day
-        restart = functools.partial(emit, Restart(day), 0)
+        restart = functools.partial(emit, Restart(job.first), 0)
         try:
             for body in self.clevertap.client.export_pages(
-                "events", job.event_name, day, day, stop=stop, on_restart=restart
+                "events", job.event_name, job.first, job.last, stop=stop, on_restart=restart
             ):
-                emit(Page(day, body), len(body))
+                emit(Page(job.first, body), len(body))
         except UnexportableEventError as exc:
             if not self.clevertap.settings.skip_unexportable_events:
                 raise
@@ -298,7 +322,7 @@ class EventsStream(PipelinedStream[EventJob]):
             _names, source = self.clevertap.event_names()
             msg = f"{exc} The event name came from {source}; fix or remove it there."
             raise InvalidEventError(msg) from None
-        emit(DayDone(day), 0)
+        emit(DayDone(job.last), 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,12 @@ def test_max_concurrency_is_1_to_3(value):
         Settings.from_config({**BASE, "max_concurrency": value})
 
 
+@pytest.mark.parametrize("value", [0, 32, "7"])
+def test_export_window_days_is_1_to_31(value):
+    with pytest.raises(SettingsError, match=r"export_window_days.*from 1 to 31"):
+        Settings.from_config({**BASE, "export_window_days": value})
+
+
 def test_end_date_before_start_date():
     with pytest.raises(SettingsError, match="before 'start_date'"):
         Settings.from_config({**BASE, "end_date": "2026-10-01"})
