@@ -286,8 +286,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "max_cursor_restarts",
         th.IntegerType(minimum=0, maximum=100),
         default=3,
-        description="Times one day's export is re-opened after its cursor expires "
-        "('Incorrect Usage', code 3) before the run fails.",
+        description="Times one export query (a day, or a window of export_window_days) is "
+        "re-opened after its cursor expires ('Incorrect Usage', code 3) before the run fails.",
     ),
     th.Property(
         "retry_initial_wait",

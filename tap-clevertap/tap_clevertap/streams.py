@@ -40,14 +40,14 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class DayDone:
-    """Every page of this day has been handed over."""
+    """Every page of the job that ends on this day has been handed over."""
 
     day: dt.date
 
 
 @dataclass(frozen=True, slots=True)
 class Restart:
-    """The day is being read again from its first page (its cursor expired)."""
+    """The job starting on this day is being read again from its first page (cursor expired)."""
 
     day: dt.date
 
