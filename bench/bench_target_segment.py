@@ -452,8 +452,9 @@ def main() -> None:
     ):
         work = Path(tmp)
         files = {count: input_files(work, sandbox, count) for count in {bulk, hourly}}
+        small = files[hourly]["config"].parent  # start-up and memory runs use its config
         warm_up(sandbox, work)
-        startup = start_up(files[hourly]["config"].parent)
+        startup = start_up(small)
 
         runs: dict[str, dict[str, list[dict[str, t.Any]]]] = {}
         for case in plan:
@@ -486,9 +487,7 @@ def main() -> None:
             )
 
         memory = peak_memory(
-            sandbox,
-            files[hourly]["config"].parent,
-            (5_000, 25_000) if args.quick else (100_000, 1_000_000),
+            sandbox, small, (5_000, 25_000) if args.quick else (100_000, 1_000_000)
         )
 
     summary = {case.key: summarize(case, runs[case.key], startup) for case in plan}
