@@ -191,6 +191,14 @@ class ObjectSource:
     merge: tuple[FieldPath, ...] = ()
     fields: t.Mapping[str, ValueSource] = field(default_factory=dict)
     keyed: tuple[tuple[ValueSource, ValueSource], ...] = ()
+    # Only `from` a field (the usual traits/properties): build copies that object, nothing else.
+    plain: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        plain = self.base is not None and not (
+            self.rest or self.exclude or self.rename or self.merge or self.fields or self.keyed
+        )
+        object.__setattr__(self, "plain", plain)
 
     def top_fields(self) -> set[str]:
         """Top-level fields this source consumes."""
@@ -206,6 +214,8 @@ class ObjectSource:
         self, record: t.Mapping[str, t.Any], used_elsewhere: frozenset[str]
     ) -> tuple[dict[str, t.Any], int]:
         """The object, and how many keys lost to a key already present (rename or merge)."""
+        if self.plain:
+            return self._object_at(t.cast("FieldPath", self.base), record), 0
         result: dict[str, t.Any] = {}
         if self.rest:
             result = {

@@ -52,13 +52,17 @@ class SegmentSink(DeliverySink):
         if not calls:  # no mapping's `when` matches
             self.target.summary.count(self.target.summary.skipped, "no_call_for_record")
             return None
-        types = [message["type"] for message, _ in calls]
+        message, payload = calls[0]
+        if len(calls) == 1:  # almost every record: one call, nothing to join
+            types: tuple[str, ...] = (message["type"],)
+        else:
+            types = tuple([call[0]["type"] for call in calls])
+            payload = b",".join([call[1] for call in calls])  # batch items, comma-separated
         if self.target.dry_run:
             self.target.note_dry_run(types)
             return None
-        message = calls[0][0]
         return Item(
-            payload=b",".join(payload for _, payload in calls),  # batch items, comma-separated
+            payload=payload,
             stream=self.stream_name,
             record=record,
             key=message.get("userId") or message.get("anonymousId"),

@@ -175,9 +175,11 @@ class TargetSegment(DeliveryTarget):
     def on_delivered(self, items: Sequence[Item]) -> None:
         """Count confirmed calls by type."""
         counts = self._delivered_by_type
-        types = [call_type for item in items for call_type in item.meta["types"]]
-        for call_type, count in Counter(types).items():
-            counts[call_type] = counts.get(call_type, 0) + count
+        # Counted by each item's tuple of types (a handful of distinct ones), not type by type:
+        # this runs on a lane thread holding the GIL, once per delivered batch of ~1,000 items.
+        for types, count in Counter([item.meta["types"] for item in items]).items():
+            for call_type in types:
+                counts[call_type] = counts.get(call_type, 0) + count
 
     def extra_summary(self) -> dict[str, t.Any]:
         """Segment-specific numbers: calls by type, mapping key clashes, where data went."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from decimal import Decimal
 
 import pytest
-from target_segment.messages import iso_timestamp, json_default, library_size
+from target_segment.messages import iso_timestamp, json_default, library_size, utc_text
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,32 @@ from target_segment.messages import iso_timestamp, json_default, library_size
 )
 def test_time_values_become_iso_8601_utc(value: object, expected: str) -> None:
     assert iso_timestamp(value) == expected
+
+
+class _Subclass(dt.datetime):
+    """Like pendulum's DateTime: a datetime subclass orjson does not serialize."""
+
+
+def test_utc_text_is_isoformat_with_milliseconds_and_z() -> None:
+    rng = random.Random(7)
+    moments = [
+        dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+        dt.datetime(999, 12, 31, 23, 59, 59, 999, tzinfo=dt.UTC),  # under 1 ms: truncated
+        dt.datetime(2024, 5, 1, 12, 0, 0, 1000, tzinfo=dt.UTC),
+        dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        _Subclass(2024, 5, 1, 12, 0, 0, 123456, tzinfo=dt.UTC),
+    ]
+    for _ in range(20_000):
+        micro = rng.choice([0, rng.randrange(1_000_000), rng.randrange(1000) * 1000])
+        moments.append(
+            dt.datetime(
+                rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
+                rng.randint(0, 59), rng.randint(0, 59), micro, tzinfo=dt.UTC,
+            )
+        )  # fmt: skip
+    for moment in moments:
+        expected = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        assert utc_text(moment) == expected, moment
 
 
 @pytest.mark.parametrize("value", ["yesterday", "$D_soon", True, {"at": 1}, "", 10**20])
