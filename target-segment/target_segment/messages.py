@@ -57,13 +57,14 @@ def json_default(value: t.Any) -> t.Any:
 
 
 def utc_text(moment: dt.datetime) -> str:
-    """``2024-05-01T12:00:00.123Z`` for an aware UTC datetime (milliseconds, truncated).
+    """``2024-05-01T12:00:00.123Z`` for an aware datetime (in UTC, milliseconds truncated).
 
     The same text as ``isoformat(timespec="milliseconds")`` with ``Z``, written by orjson in a
     third of the time: every track call has a timestamp.
     """
-    if moment.__class__ is not dt.datetime:  # orjson refuses subclasses (pendulum and the like)
-        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+    # orjson refuses datetime subclasses (pendulum and the like); other zones are converted.
+    if moment.__class__ is not dt.datetime or moment.tzinfo is not dt.UTC:
+        return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
     raw = orjson.dumps(moment, option=orjson.OPT_UTC_Z)  # "YYYY-MM-DDTHH:MM:SS[.ffffff]Z"
     return (raw[1:20] + b".000Z" if len(raw) == 22 else raw[1:24] + b"Z").decode()
 

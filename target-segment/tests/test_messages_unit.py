@@ -47,6 +47,8 @@ def test_utc_text_is_isoformat_with_milliseconds_and_z() -> None:
         dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
         _Subclass(2024, 5, 1, 12, 0, 0, 123456, tzinfo=dt.UTC),
     ]
+    india = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    assert utc_text(dt.datetime(2024, 5, 1, 17, 30, 0, 999999, india)) == "2024-05-01T12:00:00.999Z"
     for _ in range(20_000):
         micro = rng.choice([0, rng.randrange(1_000_000), rng.randrange(1000) * 1000])
         moments.append(
