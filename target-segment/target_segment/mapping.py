@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass, field
+from functools import cached_property
 
 CALL_TYPES: t.Final = ("identify", "track", "page", "screen", "group", "alias")
 IGNORE: t.Final = "ignore"
@@ -191,14 +192,13 @@ class ObjectSource:
     merge: tuple[FieldPath, ...] = ()
     fields: t.Mapping[str, ValueSource] = field(default_factory=dict)
     keyed: tuple[tuple[ValueSource, ValueSource], ...] = ()
-    # Only `from` a field (the usual traits/properties): build copies that object, nothing else.
-    plain: bool = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        plain = self.base is not None and not (
+    @cached_property
+    def plain(self) -> bool:
+        """Only `from` a field (the usual traits/properties): build copies that object."""
+        return self.base is not None and not (
             self.rest or self.exclude or self.rename or self.merge or self.fields or self.keyed
         )
-        object.__setattr__(self, "plain", plain)
 
     def top_fields(self) -> set[str]:
         """Top-level fields this source consumes."""
