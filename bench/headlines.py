@@ -133,9 +133,14 @@ def _tap_events(data: dict[str, t.Any]) -> list[Row]:
 
 
 def _rate_and_cpu(rate: float, cpu_us: float | None, unit: str = "records") -> str:
-    """``N records/s`` and, when measured, the CPU time per record."""
+    """``N records/s`` and, when measured, the CPU time per record and records per CPU-second.
+
+    The CPU figures do not depend on how busy the machine was, the wall-clock rate does.
+    """
     text = f"{rate:,.0f} {unit}/s"
-    return text if cpu_us is None else f"{text}, {cpu_us} µs CPU/{unit.removesuffix('s')}"
+    if not cpu_us:
+        return text
+    return f"{text}, {cpu_us} µs CPU/{unit.removesuffix('s')} ({1e6 / cpu_us:,.0f} per CPU-second)"
 
 
 def _normalization(data: dict[str, t.Any]) -> list[Row]:
@@ -167,6 +172,21 @@ def _meltano_overhead(data: dict[str, t.Any]) -> list[Row]:
                     f"{medians['meltano']:.1f} s",
                     f"{medians['direct']:.1f} s",
                     f"{r['ratio_meltano_over_direct']}x the time (+{r['added_seconds']:.1f} s)",
+                )
+            )
+        for name, r in entry.get("small_job", {}).items():
+            first = r.get("median_first_request_seconds")
+            if first is None:
+                continue
+            medians = r["median_seconds"]
+            rows.append(
+                _row(
+                    "meltano_overhead",
+                    f"`meltano run` vs `tap | target` ({name}), small job",
+                    f"{entry['latency_ms']} ms, {r['records']:,} records: first request, exit",
+                    f"{first['meltano']:.2f} s, {medians['meltano']:.2f} s",
+                    f"{first['direct']:.2f} s, {medians['direct']:.2f} s",
+                    f"+{r['added_before_first_request_seconds']:.2f} s before the first request",
                 )
             )
     return rows
