@@ -4,17 +4,23 @@ Both contenders run the same executables (the plugin venvs `meltano install` bui
 with the same configuration (the one Meltano resolves from meltano.yml, dumped with
 `meltano invoke --dump=config`) and the same catalog, against the same sandbox:
 
-- **meltano**: `meltano --environment=prod run --full-refresh <tap> <target>` with the URLs and
-  credentials set through environment variables, as a deployment sets them; the system database
-  is SQLite in a temporary directory, ``.meltano/run`` is private (MELTANO_SYS_DIR_ROOT).
+- **meltano**: `meltano --environment=prod run --state-id-suffix=<new> <tap> <target>` with the
+  URLs and credentials set through environment variables, as a deployment sets them; the system
+  database is SQLite in a temporary directory, ``.meltano/run`` is private (MELTANO_SYS_DIR_ROOT).
+  A new state ID per run starts from no bookmark and still uses the cached catalog, as a
+  scheduled run does (``--full-refresh`` would run the tap's discovery every time).
 - **direct**: `<tap> --config tap.json --catalog catalog.json | <target> --config target.json`.
 
 Two pipelines: ``clevertap-to-segment`` (tap-clevertap events, full record shape → target-segment)
 and ``segment-to-clevertap`` (tap-jsonl reading a Segment archive → target-clevertap, segment
-preset, a fresh journal per run). Each run is timed from process start to exit and must deliver
-every record (checked in the sandbox). Runs alternate, repeat; medians and the ratio
-meltano / direct are reported per sandbox latency. One untimed Meltano run per pipeline first
-fills Meltano's catalog cache, as on any scheduled run after the first.
+preset, a fresh journal per run), each at a bulk volume and as a small job (one event over one day;
+300 Segment messages), where start-up is most of the run. Each run is timed from process start to
+exit and must deliver every record (checked in the sandbox); for the small job the time to the
+first API request the sandbox receives is reported too. Runs alternate, repeat; medians and the
+ratio meltano / direct are reported per sandbox latency. One untimed Meltano run per pipeline
+first fills Meltano's catalog cache, as on any scheduled run after the first, and every process
+reads its bytecode from a cache, as after ``pip install`` (without it, Meltano alone would
+compile for about 2 s per run).
 
     .venv/bin/python bench/bench_meltano_overhead.py [--quick] [--repeats N] [--latencies 100,0]
 
@@ -38,6 +44,7 @@ from pathlib import Path
 
 from clevertap_segment_sandbox import SandboxProcess
 
+from bench.processes import child_environment
 from bench.reliability import segment_archive
 from bench.reliability.environment import (
     MELTANO_PLUGINS,
@@ -51,6 +58,8 @@ RESULTS = ROOT / "bench" / "results" / "meltano_overhead.json"
 TODAY = dt.date(2026, 11, 20)
 TIMEZONE = "Asia/Kolkata"
 ENVIRONMENT = "prod"
+#: The small job: Segment messages in its archive (its CleverTap side is one event over one day).
+SMALL_JOB_MESSAGES = 300
 
 
 @dataclass(frozen=True)
@@ -83,14 +92,27 @@ PIPELINES = (
 
 
 class Project:
-    """The Meltano project pointed at one sandbox, with its own system database and run dir."""
+    """The Meltano project pointed at one sandbox, with its own system database and run dir.
 
-    def __init__(self, sandbox: SandboxProcess, work: Path, events: list[str], days: int) -> None:
+    ``base_env`` is the environment of every process (``bench.processes.child_environment``).
+    """
+
+    def __init__(
+        self,
+        sandbox: SandboxProcess,
+        work: Path,
+        events: list[str],
+        days: int,
+        base_env: dict[str, str],
+    ) -> None:
         self.sandbox = sandbox
         self.work = work
+        self.base_env = base_env
+        self.runs = 0
+        work.mkdir(parents=True, exist_ok=True)
         settings = sandbox.settings
         self.env = {
-            **os.environ,
+            **base_env,
             "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
             "MELTANO_SYS_DIR_ROOT": str(private_meltano_dir(work / "meltano-sys")),
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -129,6 +151,18 @@ class Project:
             raise RuntimeError(msg)
         return done
 
+    def run_argv(self, pipeline: Pipeline) -> list[str]:
+        """``meltano run`` of the pipeline under a new state ID: no bookmark to start from."""
+        self.runs += 1
+        return [
+            MELTANO,
+            f"--environment={ENVIRONMENT}",
+            "run",
+            f"--state-id-suffix=bench-{self.runs}",
+            pipeline.tap,
+            pipeline.target,
+        ]
+
     def dump(self, plugin: str, what: str) -> Path:
         """The config or catalog Meltano would hand the plugin, as a file for the direct pipe."""
         text = self.meltano("invoke", f"--dump={what}", plugin).stdout
@@ -137,15 +171,21 @@ class Project:
         return path
 
 
-def timed(commands: list[list[str]], env: dict[str, str] | None = None) -> float:
-    """Seconds from the start of the first process to the exit of the last; fails loudly."""
+def timed(commands: list[list[str]], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from the start of the first process to the exit of the last, and the epoch
+    time of that start; fails loudly."""
+    started_at = time.time()
     started = time.perf_counter()
     if len(commands) == 1:
         done = subprocess.run(commands[0], cwd=ROOT, env=env, capture_output=True, check=False)
         codes, errors = [done.returncode], done.stderr
     else:
-        tap = subprocess.Popen(commands[0], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        target = subprocess.run(commands[1], stdin=tap.stdout, capture_output=True, check=False)
+        tap = subprocess.Popen(
+            commands[0], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
+        target = subprocess.run(
+            commands[1], stdin=tap.stdout, capture_output=True, check=False, env=env
+        )
         if tap.stdout is not None:
             tap.stdout.close()
         codes, errors = [tap.wait(), target.returncode], target.stderr
@@ -153,7 +193,23 @@ def timed(commands: list[list[str]], env: dict[str, str] | None = None) -> float
     if any(codes):
         msg = f"{commands[-1][0]} exited {codes}:\n{errors.decode(errors='replace')[-3000:]}"
         raise RuntimeError(msg)
-    return seconds
+    return seconds, started_at
+
+
+def first_request_after(sandbox: SandboxProcess, started_at: float) -> float | None:
+    """Seconds from ``started_at`` to the first API request the sandbox logged (either vendor).
+
+    None when the log no longer holds the run's first request (it keeps the latest ones).
+    """
+    firsts = [
+        entries[0]["time"]
+        for entries in (
+            sandbox.client.clevertap_requests(limit=1),
+            sandbox.client.segment_requests(limit=1),
+        )
+        if entries and entries[0]["seq"] == 1
+    ]
+    return round(min(firsts) - started_at, 3) if firsts else None
 
 
 def delivered(sandbox: SandboxProcess, pipeline: Pipeline) -> int:
@@ -169,12 +225,13 @@ def bench_pipeline(
 ) -> dict[str, t.Any]:
     """Alternate meltano and direct runs of one pipeline; medians and the ratio."""
     project.sandbox.client.reset()
-    project.meltano("run", "--full-refresh", pipeline.tap, pipeline.target)  # warms the caches
+    project.meltano(*project.run_argv(pipeline)[2:])  # warms the caches
     tap_config = project.dump(pipeline.tap, "config")
     catalog = project.dump(pipeline.tap, "catalog")
     target_config = project.dump(pipeline.target, "config")
     target_values = json.loads(target_config.read_text())
     runs: dict[str, list[float]] = {"meltano": [], "direct": []}
+    firsts: dict[str, list[float | None]] = {"meltano": [], "direct": []}
     for repeat in range(repeats):
         order = ["meltano", "direct"] if repeat % 2 == 0 else ["direct", "meltano"]
         for label in order:
@@ -182,21 +239,13 @@ def bench_pipeline(
             journal = project.work / f"journal-{label}-{repeat}.sqlite"
             if label == "meltano":
                 env = {**project.env, "TARGET_CLEVERTAP_JOURNAL_PATH": str(journal)}
-                argv = [
-                    MELTANO,
-                    f"--environment={ENVIRONMENT}",
-                    "run",
-                    "--full-refresh",
-                    pipeline.tap,
-                    pipeline.target,
-                ]
-                seconds = timed([argv], env)
+                seconds, started_at = timed([project.run_argv(pipeline)], env)
             else:
                 if "journal_path" in target_values:
                     target_config.write_text(
                         json.dumps({**target_values, "journal_path": str(journal)})
                     )
-                seconds = timed(
+                seconds, started_at = timed(
                     [
                         [
                             str(pipeline.tap_executable),
@@ -206,32 +255,41 @@ def bench_pipeline(
                             str(catalog),
                         ],
                         [str(pipeline.target_executable), "--config", str(target_config)],
-                    ]
+                    ],
+                    project.base_env,
                 )
             got = delivered(project.sandbox, pipeline)
             if got != expected:
                 msg = f"{pipeline.name} {label}: {got} records delivered of {expected}"
                 raise RuntimeError(msg)
             runs[label].append(round(seconds, 3))
+            firsts[label].append(first_request_after(project.sandbox, started_at))
             print(
-                f"{pipeline.name:<22} {label:<8} {seconds:7.2f} s  ({expected:,} records)",
+                f"{pipeline.name:<22} {label:<8} {seconds:7.2f} s  ({expected:,} records, "
+                f"first request after {firsts[label][-1]} s)",
                 flush=True,
             )
     medians = {label: statistics.median(values) for label, values in runs.items()}
-    return {
+    result = {
         "records": expected,
         "seconds": runs,
         "median_seconds": medians,
         "records_per_second": {k: round(expected / v) for k, v in medians.items()},
         "ratio_meltano_over_direct": round(medians["meltano"] / medians["direct"], 2),
         "added_seconds": round(medians["meltano"] - medians["direct"], 2),
+        "first_request_seconds": firsts,
     }
+    if all(None not in values for values in firsts.values()):
+        first = {label: statistics.median(t.cast("list[float]", v)) for label, v in firsts.items()}
+        result["median_first_request_seconds"] = first
+        result["added_before_first_request_seconds"] = round(first["meltano"] - first["direct"], 2)
+    return result
 
 
 def bench_latency(
     latency: int, history: tuple[int, int], messages: int, repeats: int
 ) -> dict[str, t.Any]:
-    """Both pipelines on one sandbox at one latency."""
+    """Both pipelines on one sandbox at one latency: the bulk volume, then the small job."""
     days, per_day = history
     with (
         tempfile.TemporaryDirectory(prefix="bench-meltano-") as tmp,
@@ -245,22 +303,40 @@ def bench_latency(
         ) as sandbox,
     ):
         work = Path(tmp)
+        base_env = child_environment(work)  # one bytecode cache for every run
         summary = sandbox.client.seed_summary(event_profiles=False)
         skip = set(summary["not_exportable_events"])
         events = sorted(n for n, i in summary["events"].items() if i["total"] and n not in skip)
-        tracks = segment_archive.write_archive(work / "archive.jsonl", messages)["track"]
-        identified = len({seq % 5000 for seq in range(0, messages, segment_archive.IDENTIFY_EVERY)})
-        project = Project(sandbox, work, events, days)
+        project = Project(sandbox, work, events, days, base_env)
         expected = {
             "clevertap-to-segment": sum(summary["events"][n]["total"] for n in events),
-            "segment-to-clevertap": tracks + identified,
+            "segment-to-clevertap": _archive(project, messages),
+        }
+        # The small job: the last complete day of the event with the fewest records that day.
+        day = (TODAY - dt.timedelta(days=1)).strftime("%Y%m%d")
+        on_day = {n: summary["events"][n]["days"].get(day, 0) for n in events}
+        event = min((n for n in events if on_day[n]), key=lambda n: (on_day[n], n))
+        small = Project(sandbox, work / "small-job", [event], 1, base_env)
+        small_expected = {
+            "clevertap-to-segment": on_day[event],
+            "segment-to-clevertap": _archive(small, SMALL_JOB_MESSAGES),
         }
         return {
             "latency_ms": latency,
             "pipelines": {
                 p.name: bench_pipeline(project, p, expected[p.name], repeats) for p in PIPELINES
             },
+            "small_job": {
+                p.name: bench_pipeline(small, p, small_expected[p.name], repeats) for p in PIPELINES
+            },
         }
+
+
+def _archive(project: Project, messages: int) -> int:
+    """Write the project's Segment archive; the records target-clevertap should deliver."""
+    tracks = segment_archive.write_archive(project.work / "archive.jsonl", messages)["track"]
+    identified = len({seq % 5000 for seq in range(0, messages, segment_archive.IDENTIFY_EVERY)})
+    return tracks + identified
 
 
 def main() -> None:

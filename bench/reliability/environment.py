@@ -54,7 +54,8 @@ def secret_strings() -> list[str]:
 
 MELTANO_PLUGINS = {
     "tap-clevertap": ROOT / ".meltano/extractors/tap-clevertap/venv/bin/tap-clevertap",
-    "tap-segment-archive": ROOT / ".meltano/extractors/tap-segment-archive/venv/bin/tap-jsonl",
+    # An inherited plugin with its parent's pip_url runs from the parent's virtualenv.
+    "tap-segment-archive": ROOT / ".meltano/extractors/tap-jsonl/venv/bin/tap-jsonl",
     "target-segment": ROOT / ".meltano/loaders/target-segment/venv/bin/target-segment",
     "target-clevertap": ROOT / ".meltano/loaders/target-clevertap/venv/bin/target-clevertap",
 }
