@@ -172,8 +172,10 @@ class Project:
 
 
 def timed(commands: list[list[str]], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds from the start of the first process to the exit of the last, and the epoch
-    time of that start; fails loudly."""
+    """Seconds from the first process's start to the last one's exit, and that start's epoch.
+
+    Fails loudly when a process does.
+    """
     started_at = time.time()
     started = time.perf_counter()
     if len(commands) == 1:
