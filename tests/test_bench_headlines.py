@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from bench import headlines
 
 
-def test_rows_give_cpu_per_record_and_records_per_cpu_second() -> None:
+def _clevertap_row(ours: tuple[int, float | None], peer: tuple[int, float | None]) -> t.Any:
+    """The one headline row of a target_clevertap results file (rate, CPU µs) per contender."""
     results = {
         "records": 200_000,
         "latencies": [
             {
                 "latency_ms": 100,
                 "medians": {
-                    "target_5_lanes": {"records_per_s": 22_769, "cpu_us_per_record": 41.5},
-                    "uploader_3x1000": {"records_per_s": 19_485, "cpu_us_per_record": 3.2},
+                    name: {"records_per_s": rate, "cpu_us_per_record": cpu}
+                    for name, (rate, cpu) in (("target_5_lanes", ours), ("uploader_3x1000", peer))
                 },
                 "ratios": {"target_5_lanes_vs_uploader_3x1000": 1.17},
             }
         ],
     }
     (row,) = headlines.extract({"target_clevertap": results})
+    return row
+
+
+def test_rows_give_cpu_per_record_and_records_per_cpu_second() -> None:
+    row = _clevertap_row((22_769, 41.5), (19_485, 3.2))
     # 1e6 / 41.5 = 24,096.4 and 1e6 / 3.2 = 312,500 records per CPU-second.
     assert row["ours"] == "22,769 records/s, 41.5 µs CPU/record (24,096 per CPU-second)"
     assert row["peer"] == "19,485 records/s, 3.2 µs CPU/record (312,500 per CPU-second)"
@@ -27,19 +35,6 @@ def test_rows_give_cpu_per_record_and_records_per_cpu_second() -> None:
 
 
 def test_a_rate_without_a_cpu_measure_stays_a_rate() -> None:
-    results = {
-        "records": 10,
-        "latencies": [
-            {
-                "latency_ms": 0,
-                "medians": {
-                    "target_5_lanes": {"records_per_s": 1_000, "cpu_us_per_record": None},
-                    "uploader_3x1000": {"records_per_s": 2_000, "cpu_us_per_record": None},
-                },
-                "ratios": {"target_5_lanes_vs_uploader_3x1000": 0.5},
-            }
-        ],
-    }
-    (row,) = headlines.extract({"target_clevertap": results})
+    row = _clevertap_row((1_000, None), (2_000, None))
     assert row["ours"] == "1,000 records/s"
     assert row["peer"] == "2,000 records/s"
